@@ -1,0 +1,393 @@
+//! The tamper-evident audit trail: append inside the caller's transaction, verify, list, export.
+//!
+//! Each entry's hash is SHA-256 over the previous entry's hash and the entry's fields (each
+//! length-prefixed, so no two different entries encode alike). The chain head (last sequence
+//! number and hash) is kept in `audit_chain_head`, moved by trigger, so deleting the newest
+//! entries is caught as well as editing, deleting or reordering older ones.
+
+use chrono::{DateTime, Utc};
+use clinicdesk_error::{Error, Result};
+use clinicdesk_store::rusqlite::{self, params, Connection, OptionalExtension};
+use clinicdesk_store::sql_error;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::environment::{format_timestamp, Environment};
+
+/// The hash the first entry chains from.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How an audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    Success,
+    Denied,
+    Failure,
+}
+
+impl AuditOutcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditOutcome::Success => "success",
+            AuditOutcome::Denied => "denied",
+            AuditOutcome::Failure => "failure",
+        }
+    }
+}
+
+/// Who did it; `None` fields for events before anyone is known (a failed login of an unknown name).
+#[derive(Debug, Clone, Default)]
+pub struct AuditActor {
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+}
+
+/// An entry about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    pub occurred_at: DateTime<Utc>,
+    pub actor: AuditActor,
+    pub action: String,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub outcome: AuditOutcome,
+    pub details: serde_json::Value,
+}
+
+impl NewAuditEntry {
+    pub fn new(
+        occurred_at: DateTime<Utc>,
+        actor: AuditActor,
+        action: &str,
+        outcome: AuditOutcome,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            occurred_at,
+            actor,
+            action: action.to_owned(),
+            object_type: None,
+            object_id: None,
+            patient_id: None,
+            outcome,
+            details: serde_json::json!({}),
+        }
+    }
+
+    pub fn object(mut self, object_type: &str, object_id: &str) -> NewAuditEntry {
+        self.object_type = Some(object_type.to_owned());
+        self.object_id = Some(object_id.to_owned());
+        self
+    }
+
+    pub fn patient(mut self, patient_id: &str) -> NewAuditEntry {
+        self.patient_id = Some(patient_id.to_owned());
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> NewAuditEntry {
+        self.details = details;
+        self
+    }
+}
+
+/// A stored entry, as listed and exported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub id: String,
+    pub occurred_at: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub workstation: String,
+    pub action: String,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub outcome: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub entry_hash: String,
+}
+
+impl AuditEntry {
+    fn computed_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"clinicdesk-audit-v1");
+        hasher.update(self.prev_hash.as_bytes());
+        let seq = self.seq.to_string();
+        let fields: [Option<&str>; 12] = [
+            Some(&seq),
+            Some(&self.id),
+            Some(&self.occurred_at),
+            self.user_id.as_deref(),
+            self.username.as_deref(),
+            Some(&self.workstation),
+            Some(&self.action),
+            self.object_type.as_deref(),
+            self.object_id.as_deref(),
+            self.patient_id.as_deref(),
+            Some(&self.outcome),
+            Some(&self.details),
+        ];
+        for field in fields {
+            match field {
+                Some(text) => {
+                    hasher.update((text.len() as u32).to_be_bytes());
+                    hasher.update(text.as_bytes());
+                }
+                None => hasher.update(u32::MAX.to_be_bytes()),
+            }
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+        Ok(AuditEntry {
+            seq: row.get("seq")?,
+            id: row.get("id")?,
+            occurred_at: row.get("occurred_at")?,
+            user_id: row.get("user_id")?,
+            username: row.get("username")?,
+            workstation: row.get("workstation")?,
+            action: row.get("action")?,
+            object_type: row.get("object_type")?,
+            object_id: row.get("object_id")?,
+            patient_id: row.get("patient_id")?,
+            outcome: row.get("outcome")?,
+            details: row.get("details")?,
+            prev_hash: row.get("prev_hash")?,
+            entry_hash: row.get("entry_hash")?,
+        })
+    }
+}
+
+/// Appends `entry` inside the caller's open transaction (the same one as the change it records).
+pub fn append(
+    connection: &Connection,
+    environment: &Environment,
+    entry: NewAuditEntry,
+) -> Result<i64> {
+    let (head_seq, head_hash): (i64, String) = connection
+        .query_row(
+            "SELECT seq, entry_hash FROM audit_chain_head WHERE singleton = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(sql_error("reading the audit chain head"))?;
+    let mut stored = AuditEntry {
+        seq: head_seq + 1,
+        id: environment.new_id().to_string(),
+        occurred_at: format_timestamp(entry.occurred_at),
+        user_id: entry.actor.user_id,
+        username: entry.actor.username,
+        workstation: environment.workstation.clone(),
+        action: entry.action,
+        object_type: entry.object_type,
+        object_id: entry.object_id,
+        patient_id: entry.patient_id,
+        outcome: entry.outcome.code().to_owned(),
+        details: entry.details.to_string(),
+        prev_hash: head_hash,
+        entry_hash: String::new(),
+    };
+    stored.entry_hash = stored.computed_hash();
+    connection
+        .execute(
+            "INSERT INTO audit_log (seq, id, occurred_at, user_id, username, workstation, action,
+                object_type, object_id, patient_id, outcome, details, prev_hash, entry_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                stored.seq,
+                stored.id,
+                stored.occurred_at,
+                stored.user_id,
+                stored.username,
+                stored.workstation,
+                stored.action,
+                stored.object_type,
+                stored.object_id,
+                stored.patient_id,
+                stored.outcome,
+                stored.details,
+                stored.prev_hash,
+                stored.entry_hash
+            ],
+        )
+        .map_err(sql_error("writing the audit entry"))?;
+    Ok(stored.seq)
+}
+
+/// The result of a successful verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    pub entries: i64,
+    pub head_hash: String,
+}
+
+/// Walks the whole chain. The error names the first bad entry and what is wrong with it.
+pub fn verify_chain(connection: &Connection) -> Result<AuditVerification> {
+    let (head_seq, head_hash): (i64, String) = connection
+        .query_row(
+            "SELECT seq, entry_hash FROM audit_chain_head WHERE singleton = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(sql_error("reading the audit chain head"))?
+        .ok_or_else(|| {
+            Error::integrity("the audit chain head is missing: the audit trail was tampered with")
+        })?;
+    let mut statement = connection
+        .prepare("SELECT * FROM audit_log ORDER BY seq")
+        .map_err(sql_error("reading the audit trail"))?;
+    let mut rows = statement
+        .query([])
+        .map_err(sql_error("reading the audit trail"))?;
+    let mut expected_seq = 1i64;
+    let mut previous_hash = GENESIS_HASH.to_owned();
+    while let Some(row) = rows.next().map_err(sql_error("reading the audit trail"))? {
+        let entry = AuditEntry::from_row(row).map_err(sql_error("reading the audit trail"))?;
+        let fail = |why: &str| {
+            Err(Error::integrity(format!(
+                "audit trail tampered: first bad entry is #{} ({} at {}): {why}",
+                entry.seq, entry.action, entry.occurred_at
+            )))
+        };
+        if entry.seq != expected_seq {
+            return fail(&format!(
+                "expected entry #{expected_seq} here; entries are missing or reordered"
+            ));
+        }
+        if entry.prev_hash != previous_hash {
+            return fail(
+                "it does not chain from the entry before it (an entry was removed or reordered)",
+            );
+        }
+        if entry.computed_hash() != entry.entry_hash {
+            return fail("its content does not match its hash (it was edited)");
+        }
+        previous_hash = entry.entry_hash;
+        expected_seq += 1;
+    }
+    let entries = expected_seq - 1;
+    if entries != head_seq || previous_hash != head_hash {
+        return Err(Error::integrity(format!(
+            "audit trail tampered: the chain head says {head_seq} entries but the trail ends at #{entries}; the newest entries were cut off (first bad entry: #{})",
+            entries + 1
+        )));
+    }
+    Ok(AuditVerification { entries, head_hash })
+}
+
+/// Filters for listing the trail; all are optional and combine with AND.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub username: Option<String>,
+    pub patient_id: Option<String>,
+    /// An exact action (`login.failure`) or a prefix ending in `.` (`login.`).
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<u32>,
+}
+
+/// Action families an administrator (security events only) may read.
+pub const SECURITY_ACTION_FAMILIES: &[&str] = &[
+    "login", "logoff", "session", "user", "settings", "key", "store", "audit", "backup", "restore",
+    "recovery", "security",
+];
+
+pub(crate) fn list(
+    connection: &Connection,
+    filter: &AuditFilter,
+    security_only: bool,
+) -> Result<Vec<AuditEntry>> {
+    let mut sql = String::from("SELECT * FROM audit_log WHERE 1 = 1");
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(username) = &filter.username {
+        values.push(username.to_lowercase().into());
+        sql.push_str(&format!(" AND username = ?{}", values.len()));
+    }
+    if let Some(patient_id) = &filter.patient_id {
+        values.push(patient_id.clone().into());
+        sql.push_str(&format!(" AND patient_id = ?{}", values.len()));
+    }
+    if let Some(action) = &filter.action {
+        if let Some(prefix) = action.strip_suffix('.') {
+            values.push(format!("{prefix}.*").into());
+            sql.push_str(&format!(" AND action GLOB ?{}", values.len()));
+        } else {
+            values.push(action.clone().into());
+            sql.push_str(&format!(" AND action = ?{}", values.len()));
+        }
+    }
+    if let Some(from) = filter.from {
+        values.push(format_timestamp(from).into());
+        sql.push_str(&format!(" AND occurred_at >= ?{}", values.len()));
+    }
+    if let Some(to) = filter.to {
+        values.push(format_timestamp(to).into());
+        sql.push_str(&format!(" AND occurred_at < ?{}", values.len()));
+    }
+    if security_only {
+        let families: Vec<String> = SECURITY_ACTION_FAMILIES
+            .iter()
+            .map(|family| format!("'{family}'"))
+            .collect();
+        sql.push_str(&format!(
+            " AND substr(action, 1, instr(action, '.') - 1) IN ({}) AND patient_id IS NULL",
+            families.join(", ")
+        ));
+    }
+    sql.push_str(" ORDER BY seq DESC");
+    let limit = filter.limit.unwrap_or(1000).min(100_000);
+    sql.push_str(&format!(" LIMIT {limit}"));
+    let mut statement = connection
+        .prepare(&sql)
+        .map_err(sql_error("listing the audit trail"))?;
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(values), AuditEntry::from_row)
+        .map_err(sql_error("listing the audit trail"))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(sql_error("listing the audit trail"))
+}
+
+/// Writes entries as CSV (header row first).
+pub fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record([
+            "seq",
+            "occurred_at",
+            "username",
+            "workstation",
+            "action",
+            "outcome",
+            "object_type",
+            "object_id",
+            "patient_id",
+            "details",
+        ])
+        .map_err(|error| Error::unexpected(format!("writing CSV: {error}")))?;
+    for entry in entries {
+        writer
+            .write_record([
+                entry.seq.to_string().as_str(),
+                &entry.occurred_at,
+                entry.username.as_deref().unwrap_or(""),
+                &entry.workstation,
+                &entry.action,
+                &entry.outcome,
+                entry.object_type.as_deref().unwrap_or(""),
+                entry.object_id.as_deref().unwrap_or(""),
+                entry.patient_id.as_deref().unwrap_or(""),
+                &entry.details,
+            ])
+            .map_err(|error| Error::unexpected(format!("writing CSV: {error}")))?;
+    }
+    writer
+        .flush()
+        .map_err(|error| Error::unexpected(format!("writing CSV: {error}")))
+}

@@ -1,0 +1,117 @@
+//! Reading the audit trail through a session: list, verify, export, access report.
+
+use clinicdesk_error::{Error, Result};
+use clinicdesk_store::rusqlite::OptionalExtension;
+use clinicdesk_store::sql_error;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditEntry, AuditFilter, AuditOutcome, AuditVerification, NewAuditEntry};
+use crate::permission::Permission;
+use crate::session::Session;
+
+/// One line of a patient's access report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReportLine {
+    pub occurred_at: String,
+    pub username: Option<String>,
+    pub workstation: String,
+    pub action: String,
+    pub outcome: String,
+}
+
+impl Session {
+    /// Managers see the whole trail; administrators see security events only.
+    fn audit_scope(&mut self, operation: &str) -> Result<bool> {
+        if self.permissions().contains(&Permission::AuditReadAll) {
+            self.authorize(operation, Some(Permission::AuditReadAll), None)?;
+            Ok(false)
+        } else {
+            self.authorize(operation, Some(Permission::AuditReadSecurity), None)?;
+            Ok(true)
+        }
+    }
+
+    pub fn audit_list(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let security_only = self.audit_scope("audit.list")?;
+        audit::list(self.connection()?, filter, security_only)
+    }
+
+    /// Verifies the whole chain; an `integrity_failure` error names the first bad entry.
+    pub fn audit_verify(&mut self) -> Result<AuditVerification> {
+        self.audit_scope("audit.verify")?;
+        audit::verify_chain(self.connection()?)
+    }
+
+    /// Exports the filtered trail as CSV to `out`; the export itself is audited.
+    pub fn audit_export_csv(
+        &mut self,
+        filter: &AuditFilter,
+        out: impl std::io::Write,
+    ) -> Result<usize> {
+        let security_only = self.audit_scope("audit.export")?;
+        let now = self.environment.now();
+        let entries = audit::list(self.connection()?, filter, security_only)?;
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let count = entries.len();
+        self.write(|transaction| {
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "audit.export", AuditOutcome::Success).details(
+                    serde_json::json!({ "format": "csv", "entries": count, "filter": filter }),
+                ),
+            )?;
+            Ok(())
+        })?;
+        audit::write_csv(&entries, out)?;
+        Ok(count)
+    }
+
+    /// Who looked at or changed this patient's record, and when (newest first).
+    pub fn access_report(&mut self, mrn: &str) -> Result<Vec<AccessReportLine>> {
+        self.authorize("audit.access_report", Some(Permission::AuditReadAll), None)?;
+        let mrn = crate::mrn::normalise(mrn);
+        let patient_id: String = self
+            .connection()?
+            .query_row("SELECT id FROM patients WHERE mrn = ?1", [&mrn], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(sql_error("finding the patient"))?
+            .ok_or_else(|| Error::not_found(format!("no patient has MRN {mrn}")))?;
+        let filter = AuditFilter {
+            patient_id: Some(patient_id),
+            limit: Some(100_000),
+            ..AuditFilter::default()
+        };
+        let entries = audit::list(self.connection()?, &filter, false)?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| AccessReportLine {
+                occurred_at: entry.occurred_at,
+                username: entry.username,
+                workstation: entry.workstation,
+                action: entry.action,
+                outcome: entry.outcome,
+            })
+            .collect())
+    }
+}
+
+impl Session {
+    /// The internal id of the patient with this MRN (for filters); needs audit or patient read access.
+    pub fn patient_id_for_mrn(&mut self, mrn: &str) -> Result<String> {
+        if !self.permissions().contains(&Permission::AuditReadAll) {
+            self.authorize("patients.lookup", Some(Permission::PatientsRead), None)?;
+        }
+        let mrn = crate::mrn::normalise(mrn);
+        self.connection()?
+            .query_row("SELECT id FROM patients WHERE mrn = ?1", [&mrn], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(sql_error("finding the patient"))?
+            .ok_or_else(|| Error::not_found(format!("no patient has MRN {mrn}")))
+    }
+}

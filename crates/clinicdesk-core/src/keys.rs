@@ -1,0 +1,140 @@
+//! Opening the store with the key from a slot (finishing an interrupted rotation), migrating it
+//! with a pre-migration copy, and rotating the data key.
+
+use std::fs::{File, OpenOptions};
+
+use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_keyslot::{DataKey, KeySlotFile};
+use clinicdesk_store::rusqlite::Connection;
+use clinicdesk_store::{sql_error, DataDir};
+
+use crate::audit::{self, AuditOutcome, NewAuditEntry};
+use crate::environment::{format_timestamp, Environment};
+use crate::permission::Permission;
+use crate::session::Session;
+
+fn rotation_file(data_dir: &DataDir) -> std::path::PathBuf {
+    data_dir.root().join("clinicdesk.db.rekey")
+}
+
+/// Opens the store with the slot's key. If a rotation was interrupted, finishes it (the store is
+/// already under the next key) or abandons it (it is not), so a crash at any step of a rotation
+/// leaves a store that opens. Then migrates, copying the store first when it changes.
+pub(crate) fn open_with_slot_keys(
+    data_dir: &DataDir,
+    slots: &KeySlotFile,
+    data_key: DataKey,
+    next_key: Option<DataKey>,
+    environment: &Environment,
+) -> Result<(Connection, DataKey)> {
+    let store = data_dir.store_file();
+    let (mut connection, key) = match clinicdesk_store::open_store(&store, &data_key) {
+        Ok(connection) => {
+            if next_key.is_some() {
+                slots.update(|document| {
+                    document.abandon_rotation();
+                    Ok(())
+                })?;
+                let _ = std::fs::remove_file(rotation_file(data_dir));
+            }
+            (connection, data_key)
+        }
+        Err(error) if error.code == ErrorCode::IntegrityFailure && next_key.is_some() => {
+            let next_key = next_key.expect("checked");
+            let connection = clinicdesk_store::open_store(&store, &next_key)?;
+            slots.update(|document| {
+                document.finish_rotation();
+                Ok(())
+            })?;
+            (connection, next_key)
+        }
+        Err(error) => return Err(error),
+    };
+    let copy_folder = data_dir.pre_migration_folder();
+    let stamp = format_timestamp(environment.now());
+    clinicdesk_store::migrate(
+        &mut connection,
+        clinicdesk_store::EMBEDDED_MIGRATIONS,
+        &stamp,
+        |connection, from| {
+            std::fs::create_dir_all(&copy_folder)?;
+            let name = format!("clinicdesk-v{from}-{}.db", stamp.replace([':', '.'], "-"));
+            clinicdesk_store::copy_store_encrypted(connection, &copy_folder.join(name), &key)
+                .map_err(|error| {
+                    error.context("taking the pre-migration copy (the store was not changed)")
+                })
+        },
+    )?;
+    Ok((connection, key))
+}
+
+impl Session {
+    /// Rotates the data key: a new random key, sealed to every slot, the store rewritten under
+    /// it and swapped in. Afterwards the old key opens nothing current. Needs every other
+    /// Clinicdesk window on this workstation closed.
+    pub fn rotate_data_key(&mut self) -> Result<()> {
+        let now = self.authorize("key.rotate", Some(Permission::KeyRotate), None)?;
+        let data_dir = self.data_dir.clone();
+        self.release_store_lock();
+        let exclusive = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.store_lock_file())?;
+        if exclusive.try_lock().is_err() {
+            self.reacquire_store_lock()?;
+            return Err(Error::conflict(
+                "the store is open in another Clinicdesk window or command on this workstation; close it and try again",
+            ));
+        }
+        let outcome = self.rotate_under_exclusive_lock(now);
+        drop(exclusive);
+        self.reacquire_store_lock()?;
+        outcome
+    }
+
+    fn rotate_under_exclusive_lock(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let data_dir = self.data_dir.clone();
+        let slots = KeySlotFile::new(data_dir.key_slot_file());
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        self.write(|transaction| {
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "key.rotate", AuditOutcome::Success)
+                    .details(serde_json::json!({ "slots_resealed": "all" })),
+            )?;
+            Ok(())
+        })?;
+        let next_key = DataKey::generate();
+        slots.update(|document| document.begin_rotation(&next_key))?;
+        let staged = rotation_file(&data_dir);
+        {
+            let connection = self.connection()?;
+            connection
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(sql_error("checkpointing before key rotation"))?;
+            clinicdesk_store::export_store_under_key(connection, &staged, &next_key)?;
+        }
+        if let Some(connection) = self.take_connection() {
+            connection.close().map_err(|(_, error)| {
+                Error::unexpected(format!("closing the store before key rotation: {error}"))
+            })?;
+        }
+        for leftover in data_dir.store_files().iter().skip(1) {
+            if leftover.exists() {
+                std::fs::remove_file(leftover)?;
+            }
+        }
+        std::fs::rename(&staged, data_dir.store_file())?;
+        File::open(data_dir.root())?.sync_all()?;
+        slots.update(|document| {
+            document.finish_rotation();
+            Ok(())
+        })?;
+        let connection = clinicdesk_store::open_store(&data_dir.store_file(), &next_key)?;
+        self.replace_store(connection, next_key);
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! The closed set of permissions; which role has which is data in the store (`role_permissions`).
+
+use serde::{Deserialize, Serialize};
+
+/// A permission an operation needs. The codes equal the `permissions` table's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Permission {
+    UsersList,
+    UsersManage,
+    SecurityManage,
+    KeyRotate,
+    PatientsRead,
+    PatientsWrite,
+    PatientsMerge,
+    AppointmentsRead,
+    AppointmentsWrite,
+    AppointmentsStatus,
+    AppointmentsCheckin,
+    VitalsRead,
+    VitalsWrite,
+    NotesRead,
+    NotesWriteClinical,
+    NotesWriteNursing,
+    AuditReadSecurity,
+    AuditReadAll,
+    BackupsCreate,
+    BackupsRestore,
+    SyncRead,
+    SyncManage,
+    EmergencyUse,
+    EmergencyReview,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 24] = [
+        Permission::UsersList,
+        Permission::UsersManage,
+        Permission::SecurityManage,
+        Permission::KeyRotate,
+        Permission::PatientsRead,
+        Permission::PatientsWrite,
+        Permission::PatientsMerge,
+        Permission::AppointmentsRead,
+        Permission::AppointmentsWrite,
+        Permission::AppointmentsStatus,
+        Permission::AppointmentsCheckin,
+        Permission::VitalsRead,
+        Permission::VitalsWrite,
+        Permission::NotesRead,
+        Permission::NotesWriteClinical,
+        Permission::NotesWriteNursing,
+        Permission::AuditReadSecurity,
+        Permission::AuditReadAll,
+        Permission::BackupsCreate,
+        Permission::BackupsRestore,
+        Permission::SyncRead,
+        Permission::SyncManage,
+        Permission::EmergencyUse,
+        Permission::EmergencyReview,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Permission::UsersList => "users.list",
+            Permission::UsersManage => "users.manage",
+            Permission::SecurityManage => "security.manage",
+            Permission::KeyRotate => "key.rotate",
+            Permission::PatientsRead => "patients.read",
+            Permission::PatientsWrite => "patients.write",
+            Permission::PatientsMerge => "patients.merge",
+            Permission::AppointmentsRead => "appointments.read",
+            Permission::AppointmentsWrite => "appointments.write",
+            Permission::AppointmentsStatus => "appointments.status",
+            Permission::AppointmentsCheckin => "appointments.checkin",
+            Permission::VitalsRead => "vitals.read",
+            Permission::VitalsWrite => "vitals.write",
+            Permission::NotesRead => "notes.read",
+            Permission::NotesWriteClinical => "notes.write_clinical",
+            Permission::NotesWriteNursing => "notes.write_nursing",
+            Permission::AuditReadSecurity => "audit.read_security",
+            Permission::AuditReadAll => "audit.read_all",
+            Permission::BackupsCreate => "backups.create",
+            Permission::BackupsRestore => "backups.restore",
+            Permission::SyncRead => "sync.read",
+            Permission::SyncManage => "sync.manage",
+            Permission::EmergencyUse => "emergency.use",
+            Permission::EmergencyReview => "emergency.review",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Permission> {
+        Permission::ALL
+            .into_iter()
+            .find(|permission| permission.code() == code)
+    }
+}
+
+/// The five roles the store is seeded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    Manager,
+    Clinician,
+    Nurse,
+    FrontDesk,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Administrator,
+        Role::Manager,
+        Role::Clinician,
+        Role::Nurse,
+        Role::FrontDesk,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Manager => "manager",
+            Role::Clinician => "clinician",
+            Role::Nurse => "nurse",
+            Role::FrontDesk => "front_desk",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        let normalised = code.trim().to_lowercase().replace('-', "_");
+        Role::ALL.into_iter().find(|role| role.code() == normalised)
+    }
+}

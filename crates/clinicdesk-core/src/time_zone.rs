@@ -1,0 +1,11 @@
+//! Clinic time zones (IANA names such as `Europe/Berlin`).
+
+use clinicdesk_error::{Error, Result};
+
+pub fn validate(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::invalid_input(format!(
+            "time zone {name:?} is not an IANA time zone name such as Europe/Berlin or America/New_York"
+        ))
+    })
+}

@@ -1,0 +1,368 @@
+//! User accounts: add, list, disable, enable, change role, reset password (administrators).
+
+use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_keyslot::{KeySlotFile, SlotOwner, SlotSecret};
+use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
+use clinicdesk_store::sql_error;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::audit::{self, AuditOutcome, NewAuditEntry};
+use crate::changes;
+use crate::environment::format_timestamp;
+use crate::permission::{Permission, Role};
+use crate::session::Session;
+
+/// A user account as the administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub locked_until: Option<String>,
+    pub last_login_at: Option<String>,
+}
+
+/// A one-time password, shown once to the administrator, to be changed at first login.
+pub struct TemporaryPassword(pub Zeroizing<String>);
+
+pub(crate) fn validate_username(username: &str) -> Result<String> {
+    let username = username.trim().to_lowercase();
+    let valid = (2..=64).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if !valid {
+        return Err(Error::invalid_input(format!(
+            "username {username:?} is not valid: use 2 to 64 letters, digits, dots, dashes or underscores"
+        )));
+    }
+    Ok(username)
+}
+
+pub(crate) fn validate_display_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::invalid_input(
+            "the full name must be 1 to 200 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn generate_temporary_password() -> TemporaryPassword {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let mut text = String::with_capacity(24);
+    for group in 0..4 {
+        if group > 0 {
+            text.push('-');
+        }
+        for _ in 0..5 {
+            text.push(ALPHABET[rng.gen_range(0..ALPHABET.len())] as char);
+        }
+    }
+    TemporaryPassword(Zeroizing::new(text))
+}
+
+fn find_user(connection: &Connection, username: &str) -> Result<(String, String, String, bool)> {
+    let username = username.trim().to_lowercase();
+    connection
+        .query_row(
+            "SELECT id, display_name, role, disabled FROM users WHERE username = ?1 AND deleted_at IS NULL",
+            [&username],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .optional()
+        .map_err(sql_error("finding the user"))?
+        .ok_or_else(|| Error::not_found(format!("there is no user named {username}; `clinicdesk user list` shows them")))
+}
+
+fn enabled_administrators(connection: &Connection) -> Result<i64> {
+    connection
+        .query_row(
+            "SELECT count(*) FROM users WHERE role = 'administrator' AND disabled = 0 AND deleted_at IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("counting administrators"))
+}
+
+impl Session {
+    pub fn list_users(&mut self) -> Result<Vec<UserSummary>> {
+        self.authorize("users.list", Some(Permission::UsersList), None)?;
+        let document = KeySlotFile::new(self.data_dir.key_slot_file()).read()?;
+        let now = self.environment.now();
+        let connection = self.connection()?;
+        let mut statement = connection
+            .prepare(
+                "SELECT id, username, display_name, role, disabled, must_change_password, last_login_at
+                 FROM users WHERE deleted_at IS NULL ORDER BY username",
+            )
+            .map_err(sql_error("listing users"))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(UserSummary {
+                    id: row.get(0)?,
+                    username: row.get(1)?,
+                    display_name: row.get(2)?,
+                    role: row.get(3)?,
+                    disabled: row.get(4)?,
+                    must_change_password: row.get(5)?,
+                    locked_until: None,
+                    last_login_at: row.get(6)?,
+                })
+            })
+            .map_err(sql_error("listing users"))?;
+        let mut users = rows
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql_error("listing users"))?;
+        for user in &mut users {
+            user.locked_until = document
+                .slot(&SlotOwner::user(&user.username))
+                .and_then(|slot| slot.lockout.locked_until)
+                .filter(|until| *until > now)
+                .map(format_timestamp);
+        }
+        Ok(users)
+    }
+
+    /// Adds a user with a temporary password (returned once) that must be changed at first login.
+    pub fn add_user(
+        &mut self,
+        username: &str,
+        display_name: &str,
+        role: &str,
+    ) -> Result<TemporaryPassword> {
+        let now = self.authorize("users.add", Some(Permission::UsersManage), None)?;
+        let username = validate_username(username)?;
+        let display_name = validate_display_name(display_name)?;
+        let role = self.known_role(role)?;
+        let exists: bool = self
+            .connection()?
+            .query_row(
+                "SELECT count(*) > 0 FROM users WHERE username = ?1",
+                [&username],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("checking the username"))?;
+        if exists {
+            return Err(Error::conflict(format!(
+                "a user named {username} already exists; choose another username"
+            )));
+        }
+        let password = generate_temporary_password();
+        let slots = KeySlotFile::new(self.data_dir.key_slot_file());
+        let owner = SlotOwner::user(&username);
+        {
+            let data_key = self.data_key()?;
+            slots.update(|document| {
+                document.put_slot(
+                    owner.clone(),
+                    &SlotSecret::new(password.0.to_string()),
+                    data_key,
+                )
+            })?;
+        }
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let by = self.user().id.clone();
+        let written = self.write(|transaction| {
+            let id = environment.new_id().to_string();
+            let stamp = format_timestamp(now);
+            transaction
+                .execute(
+                    "INSERT INTO users (id, created_at, created_by, updated_at, updated_by, username, display_name, role, must_change_password)
+                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, 1)",
+                    params![id, stamp, by, username, display_name, role],
+                )
+                .map_err(sql_error("adding the user"))?;
+            changes::record_insert(transaction, &environment, "users", &id, Some(&by))?;
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "user.create", AuditOutcome::Success)
+                    .object("user", &id)
+                    .details(serde_json::json!({ "after": changes::row_json(transaction, "users", &id)? })),
+            )?;
+            Ok(())
+        });
+        if let Err(error) = written {
+            let _ = slots.update(|document| {
+                document.remove_slot(&owner);
+                Ok(())
+            });
+            return Err(error);
+        }
+        Ok(password)
+    }
+
+    fn known_role(&self, role: &str) -> Result<String> {
+        let wanted = role.trim().to_lowercase().replace('-', "_");
+        let exists: bool = self
+            .connection()?
+            .query_row(
+                "SELECT count(*) > 0 FROM roles WHERE code = ?1",
+                [&wanted],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("checking the role"))?;
+        if !exists {
+            let known: Vec<&str> = Role::ALL.iter().map(|role| role.code()).collect();
+            return Err(Error::invalid_input(format!(
+                "there is no role {role:?}; roles are {}",
+                known.join(", ")
+            )));
+        }
+        Ok(wanted)
+    }
+
+    /// Applies `change` (SQL setting columns) to a user, audited with before and after.
+    fn change_user(
+        &mut self,
+        username: &str,
+        action: &str,
+        set_sql: &str,
+        extra: &str,
+    ) -> Result<String> {
+        let now = self.environment.now();
+        let (id, ..) = find_user(self.connection()?, username)?;
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let by = self.user().id.clone();
+        self.write(|transaction| {
+            let before = changes::row_json(transaction, "users", &id)?;
+            transaction
+                .execute(
+                    &format!("UPDATE users SET {set_sql}, updated_at = ?1, updated_by = ?2, version = version + 1 WHERE id = ?3"),
+                    params![format_timestamp(now), by, id],
+                )
+                .map_err(sql_error("changing the user"))?;
+            changes::record_update(transaction, &environment, "users", &id, Some(&by))?;
+            let after = changes::row_json(transaction, "users", &id)?;
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, action, AuditOutcome::Success)
+                    .object("user", &id)
+                    .details(serde_json::json!({ "before": before, "after": after, "note": extra })),
+            )?;
+            Ok(id.clone())
+        })
+    }
+
+    /// Disables an account: its key slot is removed, so its password no longer unlocks anything.
+    pub fn disable_user(&mut self, username: &str) -> Result<()> {
+        self.authorize("users.disable", Some(Permission::UsersManage), None)?;
+        let (_, _, role, disabled) = find_user(self.connection()?, username)?;
+        let username = username.trim().to_lowercase();
+        if username == self.user().username {
+            return Err(Error::invalid_input("you cannot disable your own account"));
+        }
+        if disabled {
+            return Ok(());
+        }
+        if role == "administrator" && enabled_administrators(self.connection()?)? <= 1 {
+            return Err(Error::conflict(
+                "this is the last enabled administrator; add or enable another one first",
+            ));
+        }
+        self.change_user(
+            &username,
+            "user.disable",
+            "disabled = 1",
+            "key slot removed",
+        )?;
+        KeySlotFile::new(self.data_dir.key_slot_file()).update(|document| {
+            document.remove_slot(&SlotOwner::user(&username));
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Enables an account again, with a new temporary password (the old slot was removed).
+    pub fn enable_user(&mut self, username: &str) -> Result<TemporaryPassword> {
+        self.authorize("users.enable", Some(Permission::UsersManage), None)?;
+        find_user(self.connection()?, username)?;
+        self.give_temporary_password(
+            username,
+            "user.enable",
+            "disabled = 0, must_change_password = 1",
+        )
+    }
+
+    /// Replaces a user's password with a temporary one (returned once); clears a lockout.
+    pub fn reset_password(&mut self, username: &str) -> Result<TemporaryPassword> {
+        self.authorize("users.reset_password", Some(Permission::UsersManage), None)?;
+        let (_, _, _, disabled) = find_user(self.connection()?, username)?;
+        if disabled {
+            return Err(Error::invalid_input("this account is disabled; enable it instead (that also gives it a temporary password)"));
+        }
+        self.give_temporary_password(
+            username,
+            "user.password_reset",
+            "must_change_password = 1, failed_login_count = 0, locked_until = NULL",
+        )
+    }
+
+    fn give_temporary_password(
+        &mut self,
+        username: &str,
+        action: &str,
+        set_sql: &str,
+    ) -> Result<TemporaryPassword> {
+        let username = username.trim().to_lowercase();
+        let password = generate_temporary_password();
+        {
+            let data_key = self.data_key()?;
+            KeySlotFile::new(self.data_dir.key_slot_file()).update(|document| {
+                let owner = SlotOwner::user(&username);
+                document.put_slot(
+                    owner.clone(),
+                    &SlotSecret::new(password.0.to_string()),
+                    data_key,
+                )?;
+                if let Some(slot) = document.slot_mut(&owner) {
+                    slot.lockout.consecutive_failures = 0;
+                    slot.lockout.locked_until = None;
+                }
+                Ok(())
+            })?;
+        }
+        self.change_user(&username, action, set_sql, "temporary password issued")?;
+        Ok(password)
+    }
+
+    /// Changes a user's role; the last administrator cannot be demoted.
+    pub fn set_user_role(&mut self, username: &str, role: &str) -> Result<()> {
+        self.authorize("users.set_role", Some(Permission::UsersManage), None)?;
+        let role = self.known_role(role)?;
+        let (_, _, current, disabled) = find_user(self.connection()?, username)?;
+        if current == role {
+            return Ok(());
+        }
+        if current == "administrator"
+            && !disabled
+            && enabled_administrators(self.connection()?)? <= 1
+        {
+            return Err(Error::conflict(
+                "this is the last enabled administrator; make someone else an administrator first",
+            ));
+        }
+        let role_sql = match Role::from_code(&role) {
+            Some(known) => format!("role = '{}'", known.code()),
+            None => {
+                return Err(Error::new(
+                    ErrorCode::InvalidInput,
+                    format!("unknown role {role}"),
+                ))
+            }
+        };
+        self.change_user(username, "user.role_change", &role_sql, "")?;
+        Ok(())
+    }
+}

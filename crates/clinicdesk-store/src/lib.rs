@@ -1,0 +1,233 @@
+//! The encrypted store: a SQLCipher database opened under the raw data key, and its migrations.
+//!
+//! This crate knows SQL and files, not users or permissions. Everything above it goes through
+//! `clinicdesk-core`, which is the only door to patient data.
+
+mod migrate;
+
+pub use migrate::{
+    applied_schema_version, migrate, Migration, MigrationOutcome, EMBEDDED_MIGRATIONS,
+};
+pub use rusqlite;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_keyslot::DataKey;
+use rusqlite::{Connection, OpenFlags};
+
+/// The files of one workstation's data folder.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The SQLCipher store.
+    pub fn store_file(&self) -> PathBuf {
+        self.root.join("clinicdesk.db")
+    }
+
+    /// The key slots beside the store.
+    pub fn key_slot_file(&self) -> PathBuf {
+        self.root.join("keyslots.json")
+    }
+
+    /// Held shared by every open session, exclusively by key rotation and restore.
+    pub fn store_lock_file(&self) -> PathBuf {
+        self.root.join("clinicdesk.lock")
+    }
+
+    /// Encrypted copies taken before a migration changes the store.
+    pub fn pre_migration_folder(&self) -> PathBuf {
+        self.root.join("pre-migration")
+    }
+
+    /// Every file the store consists of (the database and its WAL and shared-memory files).
+    pub fn store_files(&self) -> [PathBuf; 3] {
+        let store = self.store_file();
+        [
+            store.clone(),
+            PathBuf::from(format!("{}-wal", store.display())),
+            PathBuf::from(format!("{}-shm", store.display())),
+        ]
+    }
+}
+
+/// Opens an existing store under `key` and applies the connection settings.
+///
+/// A wrong key is an integrity failure: the key came from a key slot, so a mismatch means the
+/// store and the key-slot file do not belong together or one of them is damaged.
+pub fn open_store(path: &Path, key: &DataKey) -> Result<Connection> {
+    if !path.exists() {
+        return Err(Error::new(
+            ErrorCode::StoreNotInitialized,
+            format!("there is no store at {}", path.display()),
+        ));
+    }
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|error| Error::unexpected(format!("opening {}: {error}", path.display())))?;
+    key_connection(&connection, key)?;
+    configure(&connection)?;
+    Ok(connection)
+}
+
+/// Creates a new, empty store under `key`. Refuses to touch an existing file.
+pub fn create_store(path: &Path, key: &DataKey) -> Result<Connection> {
+    if path.exists() {
+        return Err(Error::new(
+            ErrorCode::StoreAlreadyInitialized,
+            format!("a store already exists at {}", path.display()),
+        ));
+    }
+    let connection = Connection::open(path)
+        .map_err(|error| Error::unexpected(format!("creating {}: {error}", path.display())))?;
+    key_connection(&connection, key)?;
+    configure(&connection)?;
+    Ok(connection)
+}
+
+/// Applies the raw key and proves it opens the file.
+fn key_connection(connection: &Connection, key: &DataKey) -> Result<()> {
+    let literal = key.sqlcipher_literal();
+    connection
+        .pragma_update(None, "key", literal.as_str())
+        .map_err(|error| Error::unexpected(format!("setting the store key: {error}")))?;
+    connection
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
+        .map_err(|_| {
+            Error::integrity(
+                "the store cannot be opened with the key from the key-slot file: the store and its key slots do not belong together, or the store is damaged",
+            )
+        })?;
+    Ok(())
+}
+
+fn configure(connection: &Connection) -> Result<()> {
+    let run = || -> rusqlite::Result<()> {
+        connection.busy_timeout(Duration::from_secs(10))?;
+        connection.pragma_update(None, "temp_store", "MEMORY")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        let mode: String =
+            connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        if mode != "wal" {
+            return Err(rusqlite::Error::InvalidQuery);
+        }
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        Ok(())
+    };
+    run().map_err(|error| Error::unexpected(format!("configuring the store: {error}")))
+}
+
+/// Writes a consistent, encrypted copy of the open store to `destination` (which must not
+/// exist) under `key`, with SQLite's online backup, so the copy is usable while others write.
+pub fn copy_store_encrypted(source: &Connection, destination: &Path, key: &DataKey) -> Result<()> {
+    if destination.exists() {
+        return Err(Error::unexpected(format!(
+            "{} already exists",
+            destination.display()
+        )));
+    }
+    let mut target = Connection::open(destination).map_err(|error| {
+        Error::unexpected(format!("creating {}: {error}", destination.display()))
+    })?;
+    key_connection(&target, key)?;
+    {
+        let backup = rusqlite::backup::Backup::new(source, &mut target)
+            .map_err(|error| Error::unexpected(format!("starting the copy: {error}")))?;
+        backup
+            .run_to_completion(256, Duration::from_millis(0), None)
+            .map_err(|error| Error::unexpected(format!("copying the store: {error}")))?;
+    }
+    drop(target);
+    File::open(destination)?.sync_all()?;
+    Ok(())
+}
+
+/// Exports the open store into a new file `destination` under a different key (key rotation).
+pub fn export_store_under_key(
+    source: &Connection,
+    destination: &Path,
+    key: &DataKey,
+) -> Result<()> {
+    if destination.exists() {
+        std::fs::remove_file(destination)?;
+    }
+    let path = destination
+        .to_str()
+        .ok_or_else(|| Error::unexpected("the data folder path is not valid UTF-8"))?;
+    let literal = key.sqlcipher_literal();
+    let run = || -> rusqlite::Result<()> {
+        source.execute(
+            "ATTACH DATABASE ?1 AS rekeyed KEY ?2",
+            [path, literal.as_str()],
+        )?;
+        let exported = source.query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()));
+        let detached = source.execute("DETACH DATABASE rekeyed", []);
+        exported?;
+        detached?;
+        Ok(())
+    };
+    run().map_err(|error| {
+        Error::unexpected(format!("writing the store under the new key: {error}"))
+    })?;
+    File::open(destination)?.sync_all()?;
+    Ok(())
+}
+
+/// Runs SQLite's and SQLCipher's own checks; returns the problems found (empty when healthy).
+pub fn integrity_problems(connection: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut collect = |sql: &str| -> rusqlite::Result<()> {
+        let mut statement = connection.prepare(sql)?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let text: String = match row.get_ref(0)? {
+                rusqlite::types::ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+                other => format!("{other:?}"),
+            };
+            if text != "ok" {
+                problems.push(text);
+            }
+        }
+        Ok(())
+    };
+    let checked = collect("PRAGMA integrity_check")
+        .and_then(|_| collect("PRAGMA cipher_integrity_check"))
+        .and_then(|_| {
+            let mut statement = connection.prepare("PRAGMA foreign_key_check")?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let table: String = row.get(0)?;
+                let rowid: Option<i64> = row.get(1)?;
+                let parent: String = row.get(2)?;
+                problems.push(format!(
+                    "{table} row {rowid:?} points at a missing {parent} row"
+                ));
+            }
+            Ok(())
+        });
+    checked
+        .map_err(|error| Error::integrity(format!("the integrity check could not run: {error}")))?;
+    Ok(problems)
+}
+
+/// Maps a SQLite error to the caller-facing error, naming what was being done.
+pub fn sql_error(doing: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |error| Error::unexpected(format!("{doing}: {error}"))
+}
