@@ -1,8 +1,6 @@
 //! Reading the audit trail through a session: list, verify, export, access report.
 
-use clinicdesk_error::{Error, Result};
-use clinicdesk_store::rusqlite::OptionalExtension;
-use clinicdesk_store::sql_error;
+use clinicdesk_error::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEntry, AuditFilter, AuditOutcome, AuditVerification, NewAuditEntry};
@@ -71,15 +69,7 @@ impl Session {
     /// Who looked at or changed this patient's record, and when (newest first).
     pub fn access_report(&mut self, mrn: &str) -> Result<Vec<AccessReportLine>> {
         self.authorize("audit.access_report", Some(Permission::AuditReadAll), None)?;
-        let mrn = crate::mrn::normalise(mrn);
-        let patient_id: String = self
-            .connection()?
-            .query_row("SELECT id FROM patients WHERE mrn = ?1", [&mrn], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(sql_error("finding the patient"))?
-            .ok_or_else(|| Error::not_found(format!("no patient has MRN {mrn}")))?;
+        let patient_id = crate::patients::patient_id_by_mrn(self.connection()?, mrn)?;
         let filter = AuditFilter {
             patient_id: Some(patient_id),
             limit: Some(100_000),
@@ -105,13 +95,6 @@ impl Session {
         if !self.permissions().contains(&Permission::AuditReadAll) {
             self.authorize("patients.lookup", Some(Permission::PatientsRead), None)?;
         }
-        let mrn = crate::mrn::normalise(mrn);
-        self.connection()?
-            .query_row("SELECT id FROM patients WHERE mrn = ?1", [&mrn], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(sql_error("finding the patient"))?
-            .ok_or_else(|| Error::not_found(format!("no patient has MRN {mrn}")))
+        crate::patients::patient_id_by_mrn(self.connection()?, mrn)
     }
 }

@@ -9,10 +9,12 @@
 pub mod audit;
 mod audit_review;
 mod changes;
+pub mod emergency;
 pub mod environment;
 mod keys;
 pub mod mrn;
 pub mod password_policy;
+pub mod patients;
 pub mod permission;
 pub mod session;
 pub mod settings;
@@ -25,7 +27,9 @@ pub use audit_review::AccessReportLine;
 pub use clinicdesk_error::{Error, ErrorCode, Result};
 pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
 pub use clinicdesk_store::DataDir;
+pub use emergency::EmergencyGrant;
 pub use environment::{Clock, Environment, ManualClock, SystemClock};
+pub use patients::{Chart, Demographics, LikelyDuplicate, NewPatient, Registration, Sex};
 pub use permission::{Permission, Role};
 pub use session::{
     clinic_name_before_login, init, store_exists, Draft, InitOutcome, InitRequest, LogoffReason,

@@ -1,0 +1,202 @@
+//! Access control as a script sees it: lockout (exit 3 with the unlock time), a tampered audit
+//! trail (exit 6 naming the first bad entry), emergency access without a reason (exit 5), a likely
+//! duplicate patient (exit 7).
+
+use std::process::{Command, Output, Stdio};
+
+use clinicdesk_keyslot::{normalise_recovery_key, KeySlotFile, SlotOwner};
+
+const ADMIN_PASSWORD: &str = "violet tractor umbrella sings";
+const STAFF_PASSWORD: &str = "copper willow basket thunder";
+
+struct Cli {
+    folder: tempfile::TempDir,
+}
+
+impl Cli {
+    fn run(&self, args: &[&str], password: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
+            .args(args)
+            .env("CLINICDESK_DATA_DIR", self.folder.path())
+            .env("CLINICDESK_PASSWORD", password)
+            .env("CLINICDESK_NEW_PASSWORD", STAFF_PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str], password: &str) -> String {
+        let output = self.run(args, password);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// A clinic with an administrator, a front-desk user and a clinician; returns the recovery key.
+    fn clinic() -> (Cli, String) {
+        let cli = Cli {
+            folder: tempfile::tempdir().unwrap(),
+        };
+        let init = Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
+            .args(["init", "--clinic-name", "C", "--admin", "admin"])
+            .env("CLINICDESK_DATA_DIR", cli.folder.path())
+            .env("CLINICDESK_NEW_PASSWORD", ADMIN_PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(init.status.success());
+        let text = String::from_utf8(init.stdout).unwrap();
+        let recovery = text
+            .lines()
+            .find(|l| l.trim().split('-').count() == 8)
+            .unwrap()
+            .trim()
+            .to_owned();
+        for (user, role) in [("frank", "front_desk"), ("dr.cole", "clinician")] {
+            let added = cli.ok(
+                &[
+                    "user", "add", user, "--role", role, "--name", user, "--as", "admin",
+                ],
+                ADMIN_PASSWORD,
+            );
+            let temporary = added.lines().last().unwrap().trim().to_owned();
+            cli.ok(&["passwd", "--as", user], &temporary);
+        }
+        (cli, recovery)
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn lockout_tampering_reasons_and_duplicates_have_their_exit_codes() {
+    let (cli, recovery) = Cli::clinic();
+
+    // Five wrong passwords lock the account; the right one is then refused with the unlock time.
+    for _ in 0..5 {
+        assert_eq!(
+            cli.run(&["status", "--as", "frank"], "not the right one at all")
+                .status
+                .code(),
+            Some(3)
+        );
+    }
+    let locked = cli.run(&["status", "--as", "frank"], STAFF_PASSWORD);
+    assert_eq!(locked.status.code(), Some(3));
+    assert!(
+        stderr(&locked).contains("locked") && stderr(&locked).contains("until"),
+        "{}",
+        stderr(&locked)
+    );
+    assert!(stderr(&locked).contains("[account_locked]"));
+    let failures = cli.ok(
+        &[
+            "audit", "list", "--action", "login.", "--user", "frank", "--json", "--as", "admin",
+        ],
+        ADMIN_PASSWORD,
+    );
+    let failures: serde_json::Value = serde_json::from_str(&failures).unwrap();
+    let count = |action: &str| {
+        failures
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action)
+            .count()
+    };
+    assert_eq!(count("login.failure"), 6);
+    assert_eq!(count("login.lockout"), 1);
+    cli.ok(
+        &["user", "reset-password", "frank", "--as", "admin"],
+        ADMIN_PASSWORD,
+    );
+
+    // A likely duplicate patient is exit 7 naming the existing record; confirming registers.
+    let added = cli.ok(
+        &[
+            "patient",
+            "add",
+            "--given",
+            "Ngozi",
+            "--family",
+            "Okafor",
+            "--dob",
+            "1984-03-27",
+            "--sex",
+            "female",
+            "--restricted",
+            "--as",
+            "dr.cole",
+        ],
+        STAFF_PASSWORD,
+    );
+    let mrn = added.lines().last().unwrap().trim().to_owned();
+    assert_eq!(mrn.len(), 10, "the MRN is the last line: {added}");
+    let duplicate = cli.run(
+        &[
+            "patient",
+            "add",
+            "--given",
+            "Ngozi",
+            "--family",
+            "Okafur",
+            "--dob",
+            "1984-03-27",
+            "--sex",
+            "female",
+            "--as",
+            "dr.cole",
+        ],
+        STAFF_PASSWORD,
+    );
+    assert_eq!(duplicate.status.code(), Some(7));
+    assert!(stderr(&duplicate).contains(&mrn), "{}", stderr(&duplicate));
+
+    // Emergency access: no reason is exit 5; with one the chart opens.
+    let no_reason = cli.run(
+        &[
+            "emergency",
+            "open",
+            "--patient",
+            &mrn,
+            "--reason",
+            " ",
+            "--as",
+            "dr.cole",
+        ],
+        STAFF_PASSWORD,
+    );
+    assert_eq!(no_reason.status.code(), Some(5), "{}", stderr(&no_reason));
+
+    // Tampering with the trail (with the data key, through the recovery slot) is exit 6.
+    let clean = cli.ok(&["audit", "verify", "--as", "admin"], ADMIN_PASSWORD);
+    assert!(clean.contains("intact"));
+    let key = KeySlotFile::new(cli.folder.path().join("keyslots.json"))
+        .read()
+        .unwrap()
+        .unlock(&SlotOwner::Recovery, &normalise_recovery_key(&recovery))
+        .unwrap()
+        .data_key;
+    let connection =
+        clinicdesk_store::rusqlite::Connection::open(cli.folder.path().join("clinicdesk.db"))
+            .unwrap();
+    connection
+        .pragma_update(None, "key", key.sqlcipher_literal().as_str())
+        .unwrap();
+    connection
+        .execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET outcome = 'success' WHERE action = 'login.lockout';")
+        .unwrap();
+    drop(connection);
+    let tampered = cli.run(&["audit", "verify", "--as", "admin"], ADMIN_PASSWORD);
+    assert_eq!(tampered.status.code(), Some(6));
+    assert!(
+        stderr(&tampered).contains("first bad entry is #"),
+        "{}",
+        stderr(&tampered)
+    );
+}

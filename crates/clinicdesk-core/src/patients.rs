@@ -1,0 +1,599 @@
+//! Patients: registration with an offline-safe MRN and a likely-duplicate check, demographics,
+//! restricted charts with their care team, and opening a chart (always audited).
+
+use chrono::NaiveDate;
+use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension, Transaction};
+use clinicdesk_store::sql_error;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditOutcome, NewAuditEntry};
+use crate::changes;
+use crate::environment::format_timestamp;
+use crate::permission::Permission;
+use crate::session::Session;
+
+/// Administrative sex, as registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+    Other,
+    Unknown,
+}
+
+impl Sex {
+    pub fn code(self) -> &'static str {
+        match self {
+            Sex::Female => "female",
+            Sex::Male => "male",
+            Sex::Other => "other",
+            Sex::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Result<Sex> {
+        match code.trim().to_lowercase().as_str() {
+            "female" | "f" => Ok(Sex::Female),
+            "male" | "m" => Ok(Sex::Male),
+            "other" | "o" => Ok(Sex::Other),
+            "unknown" | "u" => Ok(Sex::Unknown),
+            other => Err(Error::invalid_input(format!(
+                "sex {other:?} is not one of female, male, other, unknown"
+            ))),
+        }
+    }
+}
+
+/// What the front desk types to register a patient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPatient {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub sex: Sex,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub restricted: bool,
+}
+
+/// An existing record the new one may duplicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LikelyDuplicate {
+    pub patient_id: String,
+    pub mrn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub why: String,
+}
+
+/// The outcome of a registration attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Registration {
+    Registered {
+        patient_id: String,
+        mrn: String,
+    },
+    /// Nothing was created: confirm to register anyway.
+    LikelyDuplicates {
+        candidates: Vec<LikelyDuplicate>,
+    },
+}
+
+/// Demographics as shown at the top of a chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Demographics {
+    pub patient_id: String,
+    pub mrn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub sex: String,
+    pub restricted: bool,
+    pub phones: Vec<String>,
+    pub version: i64,
+}
+
+/// A chart as the caller's role may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chart {
+    pub demographics: Demographics,
+    /// How the caller came to see it: `open`, `care_team` or `emergency_access`.
+    pub access: String,
+}
+
+fn clean_name(field: &str, value: &str) -> Result<String> {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if value.is_empty() || value.chars().count() > 100 {
+        return Err(Error::invalid_input(format!(
+            "{field} must be 1 to 100 characters"
+        )));
+    }
+    Ok(value)
+}
+
+pub(crate) fn parse_birth_date(text: &str, today: NaiveDate) -> Result<NaiveDate> {
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        Error::invalid_input(format!(
+            "date of birth {text:?} is not a date like 1984-03-27"
+        ))
+    })?;
+    if date > today {
+        return Err(Error::invalid_input(format!(
+            "date of birth {date} is in the future"
+        )));
+    }
+    if date < NaiveDate::from_ymd_opt(1880, 1, 1).expect("valid date") {
+        return Err(Error::invalid_input(format!(
+            "date of birth {date} is before 1880"
+        )));
+    }
+    Ok(date)
+}
+
+/// Digits of a phone number, for matching whatever the formatting.
+pub(crate) fn phone_digits(number: &str) -> Result<String> {
+    let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+    if !(3..=20).contains(&digits.len()) {
+        return Err(Error::invalid_input(format!(
+            "phone number {number:?} needs 3 to 20 digits"
+        )));
+    }
+    Ok(digits)
+}
+
+fn names_similar(a_given: &str, a_family: &str, b_given: &str, b_family: &str) -> bool {
+    let norm = |s: &str| s.to_lowercase();
+    let close = |x: &str, y: &str| strsim::jaro_winkler(&norm(x), &norm(y)) >= 0.88;
+    (close(a_given, b_given) && close(a_family, b_family))
+        || (close(a_given, b_family) && close(a_family, b_given))
+}
+
+fn likely_duplicates(
+    connection: &Connection,
+    new: &NewPatient,
+    digits: Option<&str>,
+) -> Result<Vec<LikelyDuplicate>> {
+    let mut found: Vec<LikelyDuplicate> = Vec::new();
+    let mut statement = connection
+        .prepare(
+            "SELECT id, mrn, given_name, family_name, date_of_birth FROM patients
+             WHERE date_of_birth = ?1 AND deleted_at IS NULL AND merged_into_id IS NULL",
+        )
+        .map_err(sql_error("checking for duplicates"))?;
+    let rows = statement
+        .query_map([&new.date_of_birth], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })
+        .map_err(sql_error("checking for duplicates"))?;
+    for row in rows {
+        let (patient_id, mrn, given_name, family_name, date_of_birth) =
+            row.map_err(sql_error("checking for duplicates"))?;
+        if names_similar(&new.given_name, &new.family_name, &given_name, &family_name) {
+            found.push(LikelyDuplicate {
+                patient_id,
+                mrn,
+                given_name,
+                family_name,
+                date_of_birth,
+                why: "similar name, same date of birth".into(),
+            });
+        }
+    }
+    if let Some(digits) = digits {
+        let mut statement = connection
+            .prepare(
+                "SELECT p.id, p.mrn, p.given_name, p.family_name, p.date_of_birth FROM patient_phones ph
+                 JOIN patients p ON p.id = ph.patient_id
+                 WHERE ph.digits = ?1 AND ph.deleted_at IS NULL AND p.deleted_at IS NULL AND p.merged_into_id IS NULL",
+            )
+            .map_err(sql_error("checking for duplicates"))?;
+        let rows = statement
+            .query_map([digits], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            })
+            .map_err(sql_error("checking for duplicates"))?;
+        for row in rows {
+            let (patient_id, mrn, given_name, family_name, date_of_birth): (
+                String,
+                String,
+                String,
+                String,
+                String,
+            ) = row.map_err(sql_error("checking for duplicates"))?;
+            if !found
+                .iter()
+                .any(|existing| existing.patient_id == patient_id)
+            {
+                found.push(LikelyDuplicate {
+                    patient_id,
+                    mrn,
+                    given_name,
+                    family_name,
+                    date_of_birth,
+                    why: "same phone number".into(),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) fn demographics(connection: &Connection, patient_id: &str) -> Result<Demographics> {
+    let mut demographics = connection
+        .query_row(
+            "SELECT id, mrn, given_name, family_name, date_of_birth, sex, restricted, version FROM patients
+             WHERE id = ?1 AND deleted_at IS NULL",
+            [patient_id],
+            |row| {
+                Ok(Demographics {
+                    patient_id: row.get(0)?,
+                    mrn: row.get(1)?,
+                    given_name: row.get(2)?,
+                    family_name: row.get(3)?,
+                    date_of_birth: row.get(4)?,
+                    sex: row.get(5)?,
+                    restricted: row.get(6)?,
+                    phones: Vec::new(),
+                    version: row.get(7)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(sql_error("reading the patient"))?
+        .ok_or_else(|| Error::not_found("there is no such patient"))?;
+    let mut statement = connection
+        .prepare("SELECT number FROM patient_phones WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY is_primary DESC, created_at")
+        .map_err(sql_error("reading phones"))?;
+    demographics.phones = statement
+        .query_map([patient_id], |row| row.get(0))
+        .map_err(sql_error("reading phones"))?
+        .collect::<Result<_, _>>()
+        .map_err(sql_error("reading phones"))?;
+    Ok(demographics)
+}
+
+/// Resolves an MRN (spaces and dashes allowed) to the patient's id.
+pub(crate) fn patient_id_by_mrn(connection: &Connection, mrn: &str) -> Result<String> {
+    let mrn = crate::mrn::normalise(mrn);
+    connection
+        .query_row(
+            "SELECT id FROM patients WHERE mrn = ?1 AND deleted_at IS NULL",
+            [&mrn],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(sql_error("finding the patient"))?
+        .ok_or_else(|| Error::not_found(format!("no patient has MRN {mrn}")))
+}
+
+fn insert_patient(
+    transaction: &Transaction<'_>,
+    session_env: &crate::Environment,
+    by: &str,
+    new: &NewPatient,
+    mrn: &str,
+    digits: Option<&str>,
+) -> Result<String> {
+    let id = session_env.new_id().to_string();
+    let stamp = format_timestamp(session_env.now());
+    let clinic_id: String = transaction
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'clinic_id'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("reading the clinic"))?;
+    transaction
+        .execute(
+            "INSERT INTO patients (id, created_at, created_by, updated_at, updated_by, clinic_id, mrn, given_name, family_name, date_of_birth, sex, restricted)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![id, stamp, by, clinic_id, mrn, new.given_name, new.family_name, new.date_of_birth, new.sex.code(), new.restricted],
+        )
+        .map_err(sql_error("registering the patient"))?;
+    changes::record_insert(transaction, session_env, "patients", &id, Some(by))?;
+    if let (Some(number), Some(digits)) = (&new.phone, digits) {
+        let phone_id = session_env.new_id().to_string();
+        transaction
+            .execute(
+                "INSERT INTO patient_phones (id, created_at, created_by, updated_at, updated_by, patient_id, kind, number, digits, is_primary)
+                 VALUES (?1, ?2, ?3, ?2, ?3, ?4, 'mobile', ?5, ?6, 1)",
+                params![phone_id, stamp, by, id, number.trim(), digits],
+            )
+            .map_err(sql_error("saving the phone number"))?;
+        changes::record_insert(
+            transaction,
+            session_env,
+            "patient_phones",
+            &phone_id,
+            Some(by),
+        )?;
+    }
+    Ok(id)
+}
+
+impl Session {
+    /// Registers a patient. Unless `confirmed_not_duplicate`, a likely duplicate (similar name and
+    /// same date of birth, or the same phone) creates nothing and lists the candidates.
+    pub fn register_patient(
+        &mut self,
+        new: &NewPatient,
+        confirmed_not_duplicate: bool,
+    ) -> Result<Registration> {
+        let now = self.authorize("patients.register", Some(Permission::PatientsWrite), None)?;
+        let mut new = new.clone();
+        new.given_name = clean_name("the given name", &new.given_name)?;
+        new.family_name = clean_name("the family name", &new.family_name)?;
+        new.date_of_birth = parse_birth_date(&new.date_of_birth, now.date_naive())?.to_string();
+        let digits = new
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(phone_digits)
+            .transpose()?;
+        if new.phone.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            new.phone = None;
+        }
+        if !confirmed_not_duplicate {
+            let candidates = likely_duplicates(self.connection()?, &new, digits.as_deref())?;
+            if !candidates.is_empty() {
+                return Ok(Registration::LikelyDuplicates { candidates });
+            }
+        }
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let by = self.user().id.clone();
+        self.write(|transaction| {
+            let mut mrn = crate::mrn::generate();
+            while transaction
+                .query_row(
+                    "SELECT count(*) > 0 FROM patients WHERE mrn = ?1",
+                    [&mrn],
+                    |row| row.get::<_, bool>(0),
+                )
+                .map_err(sql_error("checking the MRN"))?
+            {
+                mrn = crate::mrn::generate();
+            }
+            let id = insert_patient(
+                transaction,
+                &environment,
+                &by,
+                &new,
+                &mrn,
+                digits.as_deref(),
+            )?;
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "patient.create", AuditOutcome::Success)
+                    .object("patient", &id)
+                    .patient(&id)
+                    .details(serde_json::json!({
+                        "after": changes::row_json(transaction, "patients", &id)?,
+                        "confirmed_not_duplicate": confirmed_not_duplicate,
+                    })),
+            )?;
+            Ok(Registration::Registered {
+                patient_id: id,
+                mrn,
+            })
+        })
+    }
+
+    /// How this user may see the patient's chart, or why not. Restricted charts are open to
+    /// their care team, and to clinical users holding an unexpired emergency-access grant.
+    fn chart_access(&self, patient_id: &str, restricted: bool) -> Result<Option<&'static str>> {
+        if !restricted {
+            return Ok(Some("open"));
+        }
+        let connection = self.connection()?;
+        let on_team: bool = connection
+            .query_row(
+                "SELECT count(*) > 0 FROM care_team_members WHERE patient_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+                params![patient_id, self.user().id],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("checking the care team"))?;
+        if on_team {
+            return Ok(Some("care_team"));
+        }
+        let granted: bool = connection
+            .query_row(
+                "SELECT count(*) > 0 FROM emergency_access_grants
+                 WHERE patient_id = ?1 AND user_id = ?2 AND expires_at > ?3 AND deleted_at IS NULL",
+                params![
+                    patient_id,
+                    self.user().id,
+                    format_timestamp(self.environment.now())
+                ],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("checking emergency access"))?;
+        Ok(granted.then_some("emergency_access"))
+    }
+
+    /// Opens a patient's chart by MRN. Every opening is audited, and so is every refusal.
+    pub fn open_chart(&mut self, mrn: &str) -> Result<Chart> {
+        let patient_id = patient_id_by_mrn(self.connection()?, mrn).or_else(|error| {
+            // Unknown MRN: still pass the gate first, so a role without access learns nothing.
+            self.authorize("chart.open", Some(Permission::PatientsRead), None)?;
+            Err(error)
+        })?;
+        let now = self.authorize(
+            "chart.open",
+            Some(Permission::PatientsRead),
+            Some(&patient_id),
+        )?;
+        let demographics = demographics(self.connection()?, &patient_id)?;
+        let access = self.chart_access(&patient_id, demographics.restricted)?;
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let can_break_glass = self.permissions().contains(&Permission::EmergencyUse);
+        let Some(access) = access else {
+            self.write(|transaction| {
+                audit::append(
+                    transaction,
+                    &environment,
+                    NewAuditEntry::new(now, actor, "chart.open", AuditOutcome::Denied)
+                        .object("patient", &patient_id)
+                        .patient(&patient_id)
+                        .details(serde_json::json!({ "reason": "restricted chart; not on the care team" })),
+                )?;
+                Ok(())
+            })?;
+            return Err(if can_break_glass {
+                Error::new(
+                    ErrorCode::EmergencyAccessRequired,
+                    "this chart is restricted to its care team; in an emergency, open it with emergency access and a reason (it will be reviewed)",
+                )
+            } else {
+                Error::permission_denied("this chart is restricted to its care team")
+            });
+        };
+        self.write(|transaction| {
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "chart.open", AuditOutcome::Success)
+                    .object("patient", &patient_id)
+                    .patient(&patient_id)
+                    .details(serde_json::json!({ "access": access })),
+            )?;
+            Ok(())
+        })?;
+        Ok(Chart {
+            demographics,
+            access: access.to_owned(),
+        })
+    }
+
+    /// Marks a chart restricted (or open again); audited with before and after.
+    pub fn set_patient_restricted(&mut self, mrn: &str, restricted: bool) -> Result<()> {
+        let patient_id =
+            self.patient_id_for_operation(mrn, "patient.restrict", Permission::PatientsWrite)?;
+        let now = self.authorize(
+            "patient.restrict",
+            Some(Permission::PatientsWrite),
+            Some(&patient_id),
+        )?;
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let by = self.user().id.clone();
+        self.write(|transaction| {
+            let before = changes::row_json(transaction, "patients", &patient_id)?;
+            transaction
+                .execute(
+                    "UPDATE patients SET restricted = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4",
+                    params![restricted, format_timestamp(now), by, patient_id],
+                )
+                .map_err(sql_error("changing the patient"))?;
+            changes::record_update(transaction, &environment, "patients", &patient_id, Some(&by))?;
+            let after = changes::row_json(transaction, "patients", &patient_id)?;
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "patient.update", AuditOutcome::Success)
+                    .object("patient", &patient_id)
+                    .patient(&patient_id)
+                    .details(serde_json::json!({ "before": before, "after": after })),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Names a user on the patient's care team (who then sees a restricted chart).
+    pub fn add_care_team_member(
+        &mut self,
+        mrn: &str,
+        username: &str,
+        care_role: &str,
+    ) -> Result<()> {
+        let patient_id =
+            self.patient_id_for_operation(mrn, "care_team.add", Permission::PatientsWrite)?;
+        let now = self.authorize(
+            "care_team.add",
+            Some(Permission::PatientsWrite),
+            Some(&patient_id),
+        )?;
+        let care_role = care_role.trim().to_lowercase();
+        if !["primary_clinician", "clinician", "nurse", "other"].contains(&care_role.as_str()) {
+            return Err(Error::invalid_input(format!(
+                "care role {care_role:?} is not one of primary_clinician, clinician, nurse, other"
+            )));
+        }
+        let member: String = self
+            .connection()?
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1 AND disabled = 0 AND deleted_at IS NULL",
+                [username.trim().to_lowercase()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(sql_error("finding the user"))?
+            .ok_or_else(|| Error::not_found(format!("there is no active user named {username}")))?;
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        let by = self.user().id.clone();
+        self.write(|transaction| {
+            let already: bool = transaction
+                .query_row(
+                    "SELECT count(*) > 0 FROM care_team_members WHERE patient_id = ?1 AND user_id = ?2 AND deleted_at IS NULL",
+                    params![patient_id, member],
+                    |row| row.get(0),
+                )
+                .map_err(sql_error("checking the care team"))?;
+            if already {
+                return Ok(());
+            }
+            let id = environment.new_id().to_string();
+            transaction
+                .execute(
+                    "INSERT INTO care_team_members (id, created_at, created_by, updated_at, updated_by, patient_id, user_id, care_role)
+                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, format_timestamp(now), by, patient_id, member, care_role],
+                )
+                .map_err(sql_error("adding to the care team"))?;
+            changes::record_insert(transaction, &environment, "care_team_members", &id, Some(&by))?;
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, "care_team.add", AuditOutcome::Success)
+                    .object("care_team_member", &id)
+                    .patient(&patient_id)
+                    .details(serde_json::json!({ "after": changes::row_json(transaction, "care_team_members", &id)? })),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Finds the patient for an operation; a caller without `permission` is refused (and audited)
+    /// before learning whether the MRN exists.
+    pub(crate) fn patient_id_for_operation(
+        &mut self,
+        mrn: &str,
+        operation: &str,
+        permission: Permission,
+    ) -> Result<String> {
+        if !self.permissions().contains(&permission) {
+            self.authorize(operation, Some(permission), None)?;
+        }
+        patient_id_by_mrn(self.connection()?, mrn)
+    }
+}

@@ -1,0 +1,372 @@
+//! Every core operation × every role, against the matrix in PRODUCT.md. An allowed operation
+//! succeeds; a denied one fails with `permission_denied`, leaves exactly one `permission.denied`
+//! audit entry, and changes nothing else (store rows and key slots compared before and after).
+
+use clinicdesk_core::{
+    AuditFilter, ErrorCode, NewPatient, Registration, Result, SecuritySettings, Session, Sex,
+};
+use clinicdesk_keyslot::KeySlotFile;
+use clinicdesk_store::rusqlite::{types::ValueRef, Connection};
+use clinicdesk_tests::Clinic;
+
+const ROLES: [(&str, &str); 5] = [
+    ("administrator", "admin"),
+    ("manager", "mona"),
+    ("clinician", "dr.cole"),
+    ("nurse", "nurse.joy"),
+    ("front_desk", "frank"),
+];
+const PASSWORD: &str = "saffron harbour tundra echo";
+
+/// The records the operations act on.
+struct Fixture {
+    open_mrn: String,
+    restricted_mrn: String,
+    grant_id: String,
+}
+
+type Run = fn(&mut Session, &Fixture, &str) -> Result<()>;
+
+struct Operation {
+    name: &'static str,
+    allowed: &'static [&'static str],
+    run: Run,
+}
+
+const EVERYONE: &[&str] = &[
+    "administrator",
+    "manager",
+    "clinician",
+    "nurse",
+    "front_desk",
+];
+
+fn operations() -> Vec<Operation> {
+    vec![
+        Operation {
+            name: "status",
+            allowed: EVERYONE,
+            run: |s, _, _| s.status().map(drop),
+        },
+        Operation {
+            name: "drafts",
+            allowed: EVERYONE,
+            run: |s, _, _| {
+                s.save_draft("form", &serde_json::json!({"a": 1}))
+                    .and(s.drafts().map(drop))
+            },
+        },
+        Operation {
+            name: "list users",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.list_users().map(drop),
+        },
+        Operation {
+            name: "add user",
+            allowed: &["administrator"],
+            run: |s, _, role| {
+                s.add_user(&format!("new.{role}"), "New Person", "nurse")
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "disable user",
+            allowed: &["administrator"],
+            run: |s, _, _| s.disable_user("target.disable"),
+        },
+        Operation {
+            name: "enable user",
+            allowed: &["administrator"],
+            run: |s, _, _| s.enable_user("target.enable").map(drop),
+        },
+        Operation {
+            name: "set role",
+            allowed: &["administrator"],
+            run: |s, _, _| s.set_user_role("target.role", "clinician"),
+        },
+        Operation {
+            name: "reset password",
+            allowed: &["administrator"],
+            run: |s, _, _| s.reset_password("target.reset").map(drop),
+        },
+        Operation {
+            name: "read security settings",
+            allowed: &["administrator"],
+            run: |s, _, _| s.security_settings().map(drop),
+        },
+        Operation {
+            name: "change security settings",
+            allowed: &["administrator"],
+            run: |s, _, _| {
+                s.set_security_settings(SecuritySettings {
+                    idle_logoff_seconds: 900,
+                    idle_warning_seconds: 60,
+                    max_failed_logins: 5,
+                    lock_minutes: 15,
+                    emergency_access_minutes: 60,
+                })
+            },
+        },
+        Operation {
+            name: "rotate key",
+            allowed: &["administrator"],
+            run: |s, _, _| s.rotate_data_key(),
+        },
+        Operation {
+            name: "audit list",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.audit_list(&AuditFilter::default()).map(drop),
+        },
+        Operation {
+            name: "audit verify",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.audit_verify().map(drop),
+        },
+        Operation {
+            name: "audit export",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| {
+                s.audit_export_csv(&AuditFilter::default(), Vec::new())
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "access report",
+            allowed: &["manager"],
+            run: |s, f, _| s.access_report(&f.open_mrn).map(drop),
+        },
+        Operation {
+            name: "register patient",
+            allowed: &["clinician", "front_desk"],
+            run: |s, _, role| {
+                let new = NewPatient {
+                    given_name: format!("Given{}", role.len()),
+                    family_name: format!("Family-{role}"),
+                    date_of_birth: "1990-01-01".into(),
+                    sex: Sex::Unknown,
+                    phone: None,
+                    restricted: false,
+                };
+                match s.register_patient(&new, true)? {
+                    Registration::Registered { .. } => Ok(()),
+                    other => panic!("confirmed registration did not register: {other:?}"),
+                }
+            },
+        },
+        Operation {
+            name: "open chart",
+            allowed: &["manager", "clinician", "nurse", "front_desk"],
+            run: |s, f, _| s.open_chart(&f.open_mrn).map(drop),
+        },
+        Operation {
+            name: "restrict chart",
+            allowed: &["clinician", "front_desk"],
+            run: |s, f, _| s.set_patient_restricted(&f.open_mrn, false),
+        },
+        Operation {
+            name: "add to care team",
+            allowed: &["clinician", "front_desk"],
+            run: |s, f, _| s.add_care_team_member(&f.restricted_mrn, "nurse.joy", "nurse"),
+        },
+        Operation {
+            name: "emergency access",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| {
+                s.request_emergency_access(
+                    &f.restricted_mrn,
+                    "unconscious patient in the waiting room",
+                )
+                .map(drop)
+            },
+        },
+        Operation {
+            name: "emergency review list",
+            allowed: &["manager"],
+            run: |s, _, _| s.emergency_access_for_review(true).map(drop),
+        },
+        Operation {
+            name: "emergency review",
+            allowed: &["manager"],
+            run: |s, f, _| {
+                s.mark_emergency_access_reviewed(&f.grant_id, "checked with the ward")
+                    .map(drop)
+            },
+        },
+    ]
+}
+
+/// Every row of the tables an operation could touch (the audit trail is checked separately).
+fn snapshot(clinic: &Clinic) -> String {
+    let key = clinic.data_key();
+    let connection = Connection::open(clinic.data_dir.store_file()).unwrap();
+    connection
+        .pragma_update(None, "key", key.sqlcipher_literal().as_str())
+        .unwrap();
+    let mut text = String::new();
+    for table in [
+        "users",
+        "patients",
+        "patient_phones",
+        "care_team_members",
+        "emergency_access_grants",
+        "settings",
+        "outbox",
+        "drafts",
+        "clinics",
+    ] {
+        let mut statement = connection
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+            .unwrap();
+        let columns = statement.column_count();
+        let mut rows = statement.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            text.push_str(table);
+            for index in 0..columns {
+                let value = match row.get_ref(index).unwrap() {
+                    ValueRef::Null => "null".to_owned(),
+                    ValueRef::Integer(n) => n.to_string(),
+                    ValueRef::Real(n) => n.to_string(),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    ValueRef::Blob(b) => format!("{b:?}"),
+                };
+                text.push('|');
+                text.push_str(&value);
+            }
+            text.push('\n');
+        }
+    }
+    let slots = KeySlotFile::new(clinic.data_dir.key_slot_file())
+        .read()
+        .unwrap();
+    for slot in &slots.slots {
+        text.push_str(&format!(
+            "slot {:?} {:?} {:?}\n",
+            slot.owner, slot.sealed_secret_key, slot.sealed_data_key
+        ));
+    }
+    text
+}
+
+fn audit_count(session: &mut Session) -> usize {
+    // Counted through the manager, who reads the whole trail (the listing itself adds nothing).
+    session
+        .audit_list(&AuditFilter {
+            limit: Some(100_000),
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+}
+
+fn fixture(clinic: &Clinic) -> Fixture {
+    for (role, username) in ROLES.iter().skip(1) {
+        clinic.add_user(username, role, PASSWORD);
+    }
+    for target in [
+        "target.disable",
+        "target.enable",
+        "target.role",
+        "target.reset",
+    ] {
+        clinic.add_user(target, "nurse", PASSWORD);
+    }
+    clinic.admin().disable_user("target.enable").unwrap();
+    let mut frank = clinic.login("frank", PASSWORD).unwrap();
+    let mut register = |given: &str, restricted: bool| -> String {
+        let new = NewPatient {
+            given_name: given.into(),
+            family_name: "Okafor".into(),
+            date_of_birth: "1984-03-27".into(),
+            sex: Sex::Female,
+            phone: None,
+            restricted,
+        };
+        match frank.register_patient(&new, true).unwrap() {
+            Registration::Registered { mrn, .. } => mrn,
+            other => panic!("{other:?}"),
+        }
+    };
+    let open_mrn = register("Adaeze", false);
+    let restricted_mrn = register("Ngozi", true);
+    drop(frank);
+    let grant = clinic
+        .login("dr.cole", PASSWORD)
+        .unwrap()
+        .request_emergency_access(&restricted_mrn, "chest pain, care team unreachable")
+        .unwrap();
+    Fixture {
+        open_mrn,
+        restricted_mrn,
+        grant_id: grant.id,
+    }
+}
+
+#[test]
+fn every_operation_for_every_role_follows_the_matrix() {
+    let clinic = Clinic::new();
+    let fixture = fixture(&clinic);
+    let mut checked = 0;
+    for operation in operations() {
+        for (role, username) in ROLES {
+            let password = if username == "admin" {
+                clinicdesk_tests::ADMIN_PASSWORD
+            } else {
+                PASSWORD
+            };
+            let allowed = operation.allowed.contains(&role);
+            let mut manager = clinic.login("mona", PASSWORD).unwrap();
+            let audit_before = audit_count(&mut manager);
+            drop(manager);
+            let mut session = clinic.login(username, password).unwrap();
+            let before = snapshot(&clinic);
+            let outcome = (operation.run)(&mut session, &fixture, role);
+            let after = snapshot(&clinic);
+            drop(session);
+            match (allowed, outcome) {
+                (true, Ok(())) => {}
+                (true, Err(error)) => panic!(
+                    "{} as {role}: should be allowed, got {error}",
+                    operation.name
+                ),
+                (false, Ok(())) => {
+                    panic!("{} as {role}: should be denied, but it ran", operation.name)
+                }
+                (false, Err(error)) => {
+                    assert_eq!(
+                        error.code,
+                        ErrorCode::PermissionDenied,
+                        "{} as {role}: {error}",
+                        operation.name
+                    );
+                    assert_eq!(
+                        before, after,
+                        "{} as {role}: a denial changed something",
+                        operation.name
+                    );
+                    let mut manager = clinic.login("mona", PASSWORD).unwrap();
+                    let entries = manager
+                        .audit_list(&AuditFilter {
+                            limit: Some(100_000),
+                            ..Default::default()
+                        })
+                        .unwrap();
+                    // The manager's own login and this session's login sit between; find the denial.
+                    let denials: Vec<_> = entries[..entries.len() - audit_before]
+                        .iter()
+                        .filter(|entry| entry.action == "permission.denied")
+                        .collect();
+                    assert_eq!(
+                        denials.len(),
+                        1,
+                        "{} as {role}: exactly one audited denial",
+                        operation.name
+                    );
+                    assert_eq!(denials[0].username.as_deref(), Some(username));
+                    assert_eq!(denials[0].outcome, "denied");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, operations().len() * 5);
+}
