@@ -2,8 +2,12 @@
 //! succeeds; a denied one fails with `permission_denied`, leaves exactly one `permission.denied`
 //! audit entry, and changes nothing else (store rows and key slots compared before and after).
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use clinicdesk_core::{
-    AuditFilter, ErrorCode, NewPatient, Registration, Result, SecuritySettings, Session, Sex,
+    AppointmentStatus, AuditFilter, BookingRequest, DemographicsChange, ErrorCode, NewPatient,
+    NoteKind, Registration, Result, SecuritySettings, Session, Sex, VitalKind, VitalReading,
 };
 use clinicdesk_keyslot::KeySlotFile;
 use clinicdesk_store::rusqlite::{types::ValueRef, Connection};
@@ -23,6 +27,29 @@ struct Fixture {
     open_mrn: String,
     restricted_mrn: String,
     grant_id: String,
+    duplicate_mrn: String,
+    provider_id: String,
+    /// Per role: a booked appointment (check-in), an arrived one (start visit), a patient with no
+    /// clinical data (delete), an observation (mark in error).
+    booked: HashMap<&'static str, String>,
+    arrived: HashMap<&'static str, String>,
+    deletable: HashMap<&'static str, String>,
+    observation: HashMap<&'static str, String>,
+}
+
+fn day(d: u32, hour: u32, minute: u32) -> chrono::NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, d)
+        .unwrap()
+        .and_hms_opt(hour, minute, 0)
+        .unwrap()
+}
+
+fn vitals() -> Vec<VitalReading> {
+    vec![VitalReading {
+        kind: VitalKind::HeartRate,
+        value: 72.0,
+        unit: None,
+    }]
 }
 
 type Run = fn(&mut Session, &Fixture, &str) -> Result<()>;
@@ -192,6 +219,183 @@ fn operations() -> Vec<Operation> {
                     .map(drop)
             },
         },
+        Operation {
+            name: "search patients",
+            allowed: &["manager", "clinician", "nurse", "front_desk"],
+            run: |s, _, _| s.search_patients("Okafor").map(drop),
+        },
+        Operation {
+            name: "update demographics",
+            allowed: &["clinician", "front_desk"],
+            run: |s, f, _| {
+                s.update_demographics(
+                    &f.open_mrn,
+                    &DemographicsChange {
+                        phone: Some("+49 30 5550000".into()),
+                        ..Default::default()
+                    },
+                    None,
+                )
+            },
+        },
+        Operation {
+            name: "delete patient",
+            allowed: &["clinician", "front_desk"],
+            run: |s, f, role| s.delete_patient(&f.deletable[role], "registered twice by mistake"),
+        },
+        Operation {
+            name: "merge patients",
+            allowed: &["manager"],
+            run: |s, f, _| s.merge_patients(&f.open_mrn, &f.duplicate_mrn).map(drop),
+        },
+        Operation {
+            name: "undo merge",
+            allowed: &["manager"],
+            run: |s, f, _| s.undo_merge(&f.duplicate_mrn),
+        },
+        Operation {
+            name: "record vitals",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.record_vitals(&f.open_mrn, &vitals(), None).map(drop),
+        },
+        Operation {
+            name: "vitals flowsheet",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.vitals_flowsheet(&f.open_mrn, 10).map(drop),
+        },
+        Operation {
+            name: "vitals trend",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| {
+                s.vitals_trend(&f.open_mrn, VitalKind::HeartRate, None)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "mark in error",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| s.mark_observation_in_error(&f.observation[role], "wrong patient"),
+        },
+        Operation {
+            name: "clinical note",
+            allowed: &["clinician"],
+            run: |s, f, _| {
+                s.write_note(&f.open_mrn, NoteKind::Clinical, None, "Seen today.", None)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "nursing note",
+            allowed: &["nurse"],
+            run: |s, f, _| {
+                s.write_note(&f.open_mrn, NoteKind::Nursing, None, "Obs stable.", None)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "read notes",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.list_notes(&f.open_mrn, Some("seen"), 10).map(drop),
+        },
+        Operation {
+            name: "add provider",
+            allowed: &["administrator", "front_desk"],
+            run: |s, _, role| s.add_provider(&format!("Dr. {role}"), None, None).map(drop),
+        },
+        Operation {
+            name: "working hours",
+            allowed: &["administrator", "front_desk"],
+            run: |s, f, _| s.set_working_hours(&f.provider_id, &[6], &[(9 * 60, 12 * 60)]),
+        },
+        Operation {
+            name: "day off",
+            allowed: &["administrator", "front_desk"],
+            run: |s, f, _| {
+                s.add_day_off(
+                    &f.provider_id,
+                    NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(),
+                    NaiveDate::from_ymd_opt(2026, 12, 26).unwrap(),
+                    None,
+                )
+            },
+        },
+        Operation {
+            name: "appointment type",
+            allowed: &["administrator", "front_desk"],
+            run: |s, _, role| {
+                s.add_appointment_type(&format!("Visit {role}"), 20)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "list providers",
+            allowed: EVERYONE,
+            run: |s, _, _| s.list_providers().map(drop),
+        },
+        Operation {
+            name: "book",
+            allowed: &["front_desk"],
+            run: |s, f, _| {
+                s.book_appointment(&BookingRequest {
+                    mrn: f.open_mrn.clone(),
+                    provider_id: f.provider_id.clone(),
+                    starts_local: day(6, 15, 0),
+                    minutes: Some(15),
+                    appointment_type_id: None,
+                    reason: None,
+                    outside_hours_override: false,
+                    repeat: None,
+                })
+                .map(drop)
+            },
+        },
+        Operation {
+            name: "reschedule",
+            allowed: &["front_desk"],
+            run: |s, f, _| {
+                s.reschedule_appointment(&f.booked["manager"], day(6, 16, 0), None, None, false)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "check in",
+            allowed: &["nurse", "front_desk"],
+            run: |s, f, role| {
+                s.set_appointment_status(&f.booked[role], AppointmentStatus::Arrived, None)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "start visit",
+            allowed: &["clinician", "front_desk"],
+            run: |s, f, role| {
+                s.set_appointment_status(&f.arrived[role], AppointmentStatus::InProgress, None)
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "day schedule",
+            allowed: &["manager", "clinician", "nurse", "front_desk"],
+            run: |s, f, _| {
+                s.day_schedule(Some(&f.provider_id), day(3, 0, 0).date())
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "week schedule",
+            allowed: &["manager", "clinician", "nurse", "front_desk"],
+            run: |s, _, _| s.week_schedule(None, day(2, 0, 0).date()).map(drop),
+        },
+        Operation {
+            name: "next free slot",
+            allowed: &["manager", "clinician", "nurse", "front_desk"],
+            run: |s, f, _| s.next_free_slot(&f.provider_id, 30, day(3, 8, 0)).map(drop),
+        },
+        Operation {
+            name: "arrived today",
+            allowed: &["manager", "clinician", "nurse", "front_desk"],
+            run: |s, _, _| s.arrived_today().map(drop),
+        },
     ]
 }
 
@@ -272,7 +476,7 @@ fn fixture(clinic: &Clinic) -> Fixture {
     }
     clinic.admin().disable_user("target.enable").unwrap();
     let mut frank = clinic.login("frank", PASSWORD).unwrap();
-    let mut register = |given: &str, restricted: bool| -> String {
+    fn register(frank: &mut Session, given: &str, restricted: bool) -> String {
         let new = NewPatient {
             given_name: given.into(),
             family_name: "Okafor".into(),
@@ -285,19 +489,71 @@ fn fixture(clinic: &Clinic) -> Fixture {
             Registration::Registered { mrn, .. } => mrn,
             other => panic!("{other:?}"),
         }
-    };
-    let open_mrn = register("Adaeze", false);
-    let restricted_mrn = register("Ngozi", true);
+    }
+    let open_mrn = register(&mut frank, "Adaeze", false);
+    let restricted_mrn = register(&mut frank, "Ngozi", true);
+    let duplicate_mrn = register(&mut frank, "Adaezee", false);
+    let mut deletable = HashMap::new();
+    for (index, (role, _)) in ROLES.iter().enumerate() {
+        deletable.insert(
+            *role,
+            register(
+                &mut frank,
+                &format!("Temporary{}", ["a", "b", "c", "d", "e"][index]),
+                false,
+            ),
+        );
+    }
+    let provider_id = frank.add_provider("Dr. Matrix", None, None).unwrap().id;
+    frank
+        .set_working_hours(&provider_id, &[1, 2, 3, 4, 5], &[(8 * 60, 17 * 60)])
+        .unwrap();
+    let (mut booked, mut arrived) = (HashMap::new(), HashMap::new());
+    for (index, (role, _)) in ROLES.iter().enumerate() {
+        let mut book = |d: u32| {
+            frank
+                .book_appointment(&BookingRequest {
+                    mrn: open_mrn.clone(),
+                    provider_id: provider_id.clone(),
+                    starts_local: day(d, 8 + index as u32, 0),
+                    minutes: Some(20),
+                    appointment_type_id: None,
+                    reason: None,
+                    outside_hours_override: false,
+                    repeat: None,
+                })
+                .unwrap()
+                .remove(0)
+                .id
+        };
+        let to_check_in = book(3);
+        let visit = book(4);
+        booked.insert(*role, to_check_in);
+        frank
+            .set_appointment_status(&visit, AppointmentStatus::Arrived, None)
+            .unwrap();
+        arrived.insert(*role, visit);
+    }
     drop(frank);
-    let grant = clinic
-        .login("dr.cole", PASSWORD)
-        .unwrap()
+    let mut cole = clinic.login("dr.cole", PASSWORD).unwrap();
+    let grant = cole
         .request_emergency_access(&restricted_mrn, "chest pain, care team unreachable")
         .unwrap();
+    let mut observation = HashMap::new();
+    for (role, _) in ROLES {
+        let set = cole.record_vitals(&open_mrn, &vitals(), None).unwrap();
+        observation.insert(role, set.observations[0].id.clone());
+    }
     Fixture {
         open_mrn,
         restricted_mrn,
         grant_id: grant.id,
+        duplicate_mrn,
+        provider_id,
+        booked,
+        arrived,
+        deletable,
+        observation,
     }
 }
 

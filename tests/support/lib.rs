@@ -101,3 +101,47 @@ impl Default for Clinic {
 pub fn secret(text: &str) -> SlotSecret {
     SlotSecret::new(text.to_owned())
 }
+
+/// The staff every workflow test uses, all with the same password.
+pub const STAFF_PASSWORD: &str = "saffron harbour tundra echo";
+
+impl Clinic {
+    /// Adds a front-desk user, a nurse, a clinician and a manager.
+    pub fn with_staff() -> Clinic {
+        let clinic = Clinic::new();
+        for (username, role) in [
+            ("frank", "front_desk"),
+            ("nurse.joy", "nurse"),
+            ("dr.cole", "clinician"),
+            ("mona", "manager"),
+        ] {
+            clinic.add_user(username, role, STAFF_PASSWORD);
+        }
+        clinic
+    }
+
+    pub fn staff(&self, username: &str) -> Session {
+        self.login(username, STAFF_PASSWORD)
+            .expect("staff member logs in")
+    }
+
+    /// Registers a patient as the front desk (confirmed, so similar test patients are allowed).
+    pub fn register(&self, given: &str, family: &str, birth: &str, phone: Option<&str>) -> String {
+        let new = clinicdesk_core::NewPatient {
+            given_name: given.into(),
+            family_name: family.into(),
+            date_of_birth: birth.into(),
+            sex: clinicdesk_core::Sex::Unknown,
+            phone: phone.map(str::to_owned),
+            restricted: false,
+        };
+        match self
+            .staff("frank")
+            .register_patient(&new, true)
+            .expect("register")
+        {
+            clinicdesk_core::Registration::Registered { mrn, .. } => mrn,
+            other => panic!("not registered: {other:?}"),
+        }
+    }
+}

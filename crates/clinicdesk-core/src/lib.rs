@@ -13,14 +13,19 @@ pub mod emergency;
 pub mod environment;
 mod keys;
 pub mod mrn;
+pub mod notes;
 pub mod password_policy;
+pub mod patient_records;
 pub mod patients;
 pub mod permission;
+pub mod scheduling;
 pub mod session;
 pub mod settings;
 pub mod status;
 mod time_zone;
 pub mod users;
+pub mod vital_signs;
+pub mod vitals;
 
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use audit_review::AccessReportLine;
@@ -29,8 +34,14 @@ pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
 pub use clinicdesk_store::DataDir;
 pub use emergency::EmergencyGrant;
 pub use environment::{Clock, Environment, ManualClock, SystemClock};
+pub use notes::{Note, NoteKind};
+pub use patient_records::{DemographicsChange, MergeRecord, PatientHit};
 pub use patients::{Chart, Demographics, LikelyDuplicate, NewPatient, Registration, Sex};
 pub use permission::{Permission, Role};
+pub use scheduling::{
+    Appointment, AppointmentStatus, AppointmentType, BookingRequest, Provider, Repeat,
+    WorkingWindow,
+};
 pub use session::{
     clinic_name_before_login, init, store_exists, Draft, InitOutcome, InitRequest, LogoffReason,
     Session, SessionUser,
@@ -38,3 +49,5 @@ pub use session::{
 pub use settings::SecuritySettings;
 pub use status::StoreStatus;
 pub use users::{TemporaryPassword, UserSummary};
+pub use vital_signs::{Interpretation, VitalKind};
+pub use vitals::{Observation, TrendPoint, VitalReading, VitalsSet};

@@ -272,15 +272,21 @@ pub(crate) fn demographics(connection: &Connection, patient_id: &str) -> Result<
 /// Resolves an MRN (spaces and dashes allowed) to the patient's id.
 pub(crate) fn patient_id_by_mrn(connection: &Connection, mrn: &str) -> Result<String> {
     let mrn = crate::mrn::normalise(mrn);
-    connection
+    let found: Option<(String, Option<String>)> = connection
         .query_row(
-            "SELECT id FROM patients WHERE mrn = ?1 AND deleted_at IS NULL",
+            "SELECT p.id, s.mrn FROM patients p LEFT JOIN patients s ON s.id = p.merged_into_id WHERE p.mrn = ?1 AND p.deleted_at IS NULL",
             [&mrn],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
-        .map_err(sql_error("finding the patient"))?
-        .ok_or_else(|| Error::not_found(format!("no patient has MRN {mrn}")))
+        .map_err(sql_error("finding the patient"))?;
+    match found {
+        Some((id, None)) => Ok(id),
+        Some((_, Some(surviving))) => Err(Error::not_found(format!(
+            "MRN {mrn} was merged into MRN {surviving}; use that one"
+        ))),
+        None => Err(Error::not_found(format!("no patient has MRN {mrn}"))),
+    }
 }
 
 fn insert_patient(
@@ -429,55 +435,86 @@ impl Session {
         Ok(granted.then_some("emergency_access"))
     }
 
-    /// Opens a patient's chart by MRN. Every opening is audited, and so is every refusal.
-    pub fn open_chart(&mut self, mrn: &str) -> Result<Chart> {
-        let patient_id = patient_id_by_mrn(self.connection()?, mrn).or_else(|error| {
-            // Unknown MRN: still pass the gate first, so a role without access learns nothing.
-            self.authorize("chart.open", Some(Permission::PatientsRead), None)?;
-            Err(error)
-        })?;
-        let now = self.authorize(
-            "chart.open",
-            Some(Permission::PatientsRead),
-            Some(&patient_id),
-        )?;
-        let demographics = demographics(self.connection()?, &patient_id)?;
-        let access = self.chart_access(&patient_id, demographics.restricted)?;
+    /// The gate for anything inside a chart: the role's permission, then the restriction (care
+    /// team or an unexpired emergency grant). A refusal is audited as `action` denied.
+    pub(crate) fn enter_chart(
+        &mut self,
+        mrn: &str,
+        action: &str,
+        permission: Permission,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>, &'static str)> {
+        let patient_id = self.patient_id_for_operation(mrn, action, permission)?;
+        let now = self.authorize(action, Some(permission), Some(&patient_id))?;
+        let restricted: bool = self
+            .connection()?
+            .query_row(
+                "SELECT restricted FROM patients WHERE id = ?1",
+                [&patient_id],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("reading the patient"))?;
+        if let Some(access) = self.chart_access(&patient_id, restricted)? {
+            return Ok((patient_id, now, access));
+        }
         let environment = self.environment.clone();
         let actor = self.actor();
-        let can_break_glass = self.permissions().contains(&Permission::EmergencyUse);
-        let Some(access) = access else {
-            self.write(|transaction| {
-                audit::append(
-                    transaction,
-                    &environment,
-                    NewAuditEntry::new(now, actor, "chart.open", AuditOutcome::Denied)
-                        .object("patient", &patient_id)
-                        .patient(&patient_id)
-                        .details(serde_json::json!({ "reason": "restricted chart; not on the care team" })),
-                )?;
-                Ok(())
-            })?;
-            return Err(if can_break_glass {
-                Error::new(
-                    ErrorCode::EmergencyAccessRequired,
-                    "this chart is restricted to its care team; in an emergency, open it with emergency access and a reason (it will be reviewed)",
-                )
-            } else {
-                Error::permission_denied("this chart is restricted to its care team")
-            });
-        };
         self.write(|transaction| {
             audit::append(
                 transaction,
                 &environment,
-                NewAuditEntry::new(now, actor, "chart.open", AuditOutcome::Success)
+                NewAuditEntry::new(now, actor, action, AuditOutcome::Denied)
                     .object("patient", &patient_id)
                     .patient(&patient_id)
-                    .details(serde_json::json!({ "access": access })),
+                    .details(
+                        serde_json::json!({ "reason": "restricted chart; not on the care team" }),
+                    ),
             )?;
             Ok(())
         })?;
+        Err(if self.permissions().contains(&Permission::EmergencyUse) {
+            Error::new(
+                ErrorCode::EmergencyAccessRequired,
+                "this chart is restricted to its care team; in an emergency, open it with emergency access and a reason (it will be reviewed)",
+            )
+        } else {
+            Error::permission_denied("this chart is restricted to its care team")
+        })
+    }
+
+    /// Writes a read of chart contents to the audit trail.
+    pub(crate) fn audit_chart_read(
+        &mut self,
+        patient_id: &str,
+        action: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        self.write(|transaction| {
+            audit::append(
+                transaction,
+                &environment,
+                NewAuditEntry::new(now, actor, action, AuditOutcome::Success)
+                    .object("patient", patient_id)
+                    .patient(patient_id)
+                    .details(details),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Opens a patient's chart by MRN. Every opening is audited, and so is every refusal.
+    pub fn open_chart(&mut self, mrn: &str) -> Result<Chart> {
+        let (patient_id, now, access) =
+            self.enter_chart(mrn, "chart.open", Permission::PatientsRead)?;
+        let demographics = demographics(self.connection()?, &patient_id)?;
+        self.audit_chart_read(
+            &patient_id,
+            "chart.open",
+            now,
+            serde_json::json!({ "access": access }),
+        )?;
         Ok(Chart {
             demographics,
             access: access.to_owned(),

@@ -29,10 +29,11 @@ pub enum Permission {
     SyncManage,
     EmergencyUse,
     EmergencyReview,
+    ScheduleManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 25] = [
         Permission::UsersList,
         Permission::UsersManage,
         Permission::SecurityManage,
@@ -57,6 +58,7 @@ impl Permission {
         Permission::SyncManage,
         Permission::EmergencyUse,
         Permission::EmergencyReview,
+        Permission::ScheduleManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Permission {
             Permission::SyncManage => "sync.manage",
             Permission::EmergencyUse => "emergency.use",
             Permission::EmergencyReview => "emergency.review",
+            Permission::ScheduleManage => "schedule.manage",
         }
     }
 
