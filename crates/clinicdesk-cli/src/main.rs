@@ -2,6 +2,7 @@
 //! calls the core, prints the result, and maps errors to the documented exit codes.
 
 mod secrets;
+mod workflows;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -84,6 +85,26 @@ enum Command {
         #[command(subcommand)]
         command: PatientCommand,
     },
+    /// Providers, working hours, days off, appointment types.
+    Provider {
+        #[command(subcommand)]
+        command: workflows::ProviderCommand,
+    },
+    /// Book, reschedule, cancel, check in; day and week lists; the next free slot.
+    Appointment {
+        #[command(subcommand)]
+        command: workflows::AppointmentCommand,
+    },
+    /// Record vitals, read the flowsheet and trends, mark a value entered-in-error.
+    Vitals {
+        #[command(subcommand)]
+        command: workflows::VitalsCommand,
+    },
+    /// Clinical and nursing notes with addenda.
+    Note {
+        #[command(subcommand)]
+        command: workflows::NoteCommand,
+    },
     /// Emergency access to restricted charts (clinicians, nurses) and its review (managers).
     Emergency {
         #[command(subcommand)]
@@ -122,6 +143,8 @@ enum PatientCommand {
         #[arg(long)]
         lift: bool,
     },
+    #[command(flatten)]
+    Record(workflows::PatientRecordCommand),
     /// Name a user on a patient's care team.
     CareTeamAdd {
         mrn: String,
@@ -289,12 +312,12 @@ impl Login {
     }
 }
 
-struct Output {
+pub(crate) struct Output {
     json: bool,
 }
 
 impl Output {
-    fn value(&self, value: serde_json::Value, human: impl FnOnce() -> String) {
+    pub(crate) fn value(&self, value: serde_json::Value, human: impl FnOnce() -> String) {
         if self.json {
             println!(
                 "{}",
@@ -411,6 +434,26 @@ fn run(cli: Cli) -> Result<()> {
         Command::Patient { command } => {
             with_session(&data_dir, &login, &environment, &mut secrets, |session| {
                 run_patient(session, command, &out)
+            })
+        }
+        Command::Provider { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                workflows::run_provider(session, command, &out)
+            })
+        }
+        Command::Appointment { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                workflows::run_appointment(session, command, &out)
+            })
+        }
+        Command::Vitals { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                workflows::run_vitals(session, command, &out)
+            })
+        }
+        Command::Note { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                workflows::run_note(session, command, &out)
             })
         }
         Command::Emergency { command } => {
@@ -755,6 +798,7 @@ fn run_patient(session: &mut Session, command: PatientCommand, out: &Output) -> 
                 }
             }
         }
+        PatientCommand::Record(command) => workflows::run_patient_record(session, command, out),
         PatientCommand::Show { mrn } => {
             let chart = session.open_chart(&mrn)?;
             print_chart(out, &chart);
