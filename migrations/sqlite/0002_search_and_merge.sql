@@ -110,3 +110,52 @@ END;
 -- the administrator (no patient data involved).
 INSERT INTO permissions (code, description) VALUES ('schedule.manage', 'Set providers, working hours, days off and appointment types');
 INSERT INTO role_permissions (role, permission) VALUES ('front_desk', 'schedule.manage'), ('administrator', 'schedule.manage');
+
+-- Overlap checks look back at most 12 hours (the longest an appointment may last), so they are
+-- an index range, not a scan of every earlier appointment of the provider or patient.
+DROP TRIGGER appointments_no_double_booking_insert;
+DROP TRIGGER appointments_no_double_booking_update;
+
+CREATE TRIGGER appointments_no_double_booking_insert
+BEFORE INSERT ON appointments
+WHEN NEW.status <> 'cancelled' AND NEW.deleted_at IS NULL
+BEGIN
+    SELECT RAISE(ABORT, 'appointment_too_long: an appointment lasts at most 12 hours')
+    WHERE NEW.ends_at > strftime('%Y-%m-%dT%H:%M:%fZ', NEW.starts_at, '+12 hours');
+    SELECT RAISE(ABORT, 'double_booking: the provider already has an appointment at that time')
+    WHERE EXISTS (
+        SELECT 1 FROM appointments other
+        WHERE other.provider_id = NEW.provider_id AND other.id <> NEW.id
+          AND other.starts_at > strftime('%Y-%m-%dT%H:%M:%fZ', NEW.starts_at, '-12 hours')
+          AND other.starts_at < NEW.ends_at AND other.ends_at > NEW.starts_at
+          AND other.status <> 'cancelled' AND other.deleted_at IS NULL);
+    SELECT RAISE(ABORT, 'double_booking: the patient already has an appointment at that time')
+    WHERE EXISTS (
+        SELECT 1 FROM appointments other
+        WHERE other.patient_id = NEW.patient_id AND other.id <> NEW.id
+          AND other.starts_at > strftime('%Y-%m-%dT%H:%M:%fZ', NEW.starts_at, '-12 hours')
+          AND other.starts_at < NEW.ends_at AND other.ends_at > NEW.starts_at
+          AND other.status <> 'cancelled' AND other.deleted_at IS NULL);
+END;
+
+CREATE TRIGGER appointments_no_double_booking_update
+BEFORE UPDATE OF provider_id, patient_id, starts_at, ends_at, status, deleted_at ON appointments
+WHEN NEW.status <> 'cancelled' AND NEW.deleted_at IS NULL
+BEGIN
+    SELECT RAISE(ABORT, 'appointment_too_long: an appointment lasts at most 12 hours')
+    WHERE NEW.ends_at > strftime('%Y-%m-%dT%H:%M:%fZ', NEW.starts_at, '+12 hours');
+    SELECT RAISE(ABORT, 'double_booking: the provider already has an appointment at that time')
+    WHERE EXISTS (
+        SELECT 1 FROM appointments other
+        WHERE other.provider_id = NEW.provider_id AND other.id <> NEW.id
+          AND other.starts_at > strftime('%Y-%m-%dT%H:%M:%fZ', NEW.starts_at, '-12 hours')
+          AND other.starts_at < NEW.ends_at AND other.ends_at > NEW.starts_at
+          AND other.status <> 'cancelled' AND other.deleted_at IS NULL);
+    SELECT RAISE(ABORT, 'double_booking: the patient already has an appointment at that time')
+    WHERE EXISTS (
+        SELECT 1 FROM appointments other
+        WHERE other.patient_id = NEW.patient_id AND other.id <> NEW.id
+          AND other.starts_at > strftime('%Y-%m-%dT%H:%M:%fZ', NEW.starts_at, '-12 hours')
+          AND other.starts_at < NEW.ends_at AND other.ends_at > NEW.starts_at
+          AND other.status <> 'cancelled' AND other.deleted_at IS NULL);
+END;

@@ -85,6 +85,14 @@ enum Command {
         #[command(subcommand)]
         command: PatientCommand,
     },
+    /// Fill a new, empty store with a generated clinic (administrators), and add demo staff.
+    DemoData {
+        /// tiny (a few hundred patients), small (20 000) or large (1 000 000).
+        #[arg(long, default_value = "tiny")]
+        size: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Providers, working hours, days off, appointment types.
     Provider {
         #[command(subcommand)]
@@ -434,6 +442,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Patient { command } => {
             with_session(&data_dir, &login, &environment, &mut secrets, |session| {
                 run_patient(session, command, &out)
+            })
+        }
+        Command::DemoData { size, seed } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                run_demo_data(session, &size, seed, &out)
             })
         }
         Command::Provider { command } => {
@@ -876,5 +889,55 @@ fn run_emergency(session: &mut Session, command: EmergencyCommand, out: &Output)
             });
         }
     }
+    Ok(())
+}
+
+fn run_demo_data(session: &mut Session, size: &str, seed: u64, out: &Output) -> Result<()> {
+    let size = clinicdesk_core::DemoSize::from_name(size)?;
+    let mut staff = Vec::new();
+    for (username, role, name) in [
+        ("demo.frontdesk", "front_desk", "Fran Desk"),
+        ("demo.nurse", "nurse", "Nora Nurse"),
+        ("demo.doctor", "clinician", "Dr. Clara Clinician"),
+        ("demo.manager", "manager", "Max Manager"),
+    ] {
+        let password = session.add_user(username, name, role)?;
+        staff.push((username, role, password));
+    }
+    let started = std::time::Instant::now();
+    let summary = session.generate_demo_data(
+        size,
+        seed,
+        Some("demo.nurse"),
+        Some("demo.doctor"),
+        |rows| {
+            if !out.json {
+                eprint!("\r{rows} rows written…");
+            }
+        },
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !out.json {
+        eprintln!();
+    }
+    out.value(
+        serde_json::json!({
+            "summary": summary,
+            "seconds": seconds,
+            "rows_per_second": summary.rows as f64 / seconds.max(0.001),
+            "staff": staff.iter().map(|(u, r, p)| serde_json::json!({ "username": u, "role": r, "temporary_password": p.0.as_str() })).collect::<Vec<_>>(),
+        }),
+        || {
+            let mut text = format!(
+                "Generated {} patients, {} appointments, {} vitals sets ({} observations), {} notes: {} rows in {:.1} s ({:.0} rows/s).\n\nDemo staff (each chooses a new password at first login):\n",
+                summary.patients, summary.appointments, summary.vitals_sets, summary.observations, summary.notes, summary.rows, seconds,
+                summary.rows as f64 / seconds.max(0.001)
+            );
+            for (username, role, password) in &staff {
+                text.push_str(&format!("  {username:<16} {role:<11} {}\n", password.0.as_str()));
+            }
+            text.trim_end().to_owned()
+        },
+    );
     Ok(())
 }

@@ -9,6 +9,7 @@
 pub mod audit;
 mod audit_review;
 mod changes;
+pub mod demo_data;
 pub mod emergency;
 pub mod environment;
 mod keys;
@@ -32,11 +33,14 @@ pub use audit_review::AccessReportLine;
 pub use clinicdesk_error::{Error, ErrorCode, Result};
 pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
 pub use clinicdesk_store::DataDir;
+pub use demo_data::{DemoSize, DemoSummary};
 pub use emergency::EmergencyGrant;
 pub use environment::{Clock, Environment, ManualClock, SystemClock};
 pub use notes::{Note, NoteKind};
 pub use patient_records::{DemographicsChange, MergeRecord, PatientHit};
-pub use patients::{Chart, Demographics, LikelyDuplicate, NewPatient, Registration, Sex};
+pub use patients::{
+    chart_on, Chart, ChartParts, Demographics, LikelyDuplicate, NewPatient, Registration, Sex,
+};
 pub use permission::{Permission, Role};
 pub use scheduling::{
     Appointment, AppointmentStatus, AppointmentType, BookingRequest, Provider, Repeat,

@@ -17,6 +17,11 @@ pub fn generate() -> String {
         .collect()
 }
 
+/// The Luhn check digit for nine payload digits.
+pub fn check_digit(payload: &[u8]) -> u8 {
+    luhn_check_digit(payload)
+}
+
 fn luhn_check_digit(payload: &[u8]) -> u8 {
     let sum: u32 = payload
         .iter()

@@ -99,11 +99,144 @@ pub struct Demographics {
 }
 
 /// A chart as the caller's role may see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chart {
     pub demographics: Demographics,
     /// How the caller came to see it: `open`, `care_team` or `emergency_access`.
     pub access: String,
+    /// The last 50 observations (empty for roles that do not read vitals).
+    pub recent_vitals: Vec<ChartObservation>,
+    /// Upcoming appointments (for roles that read appointments).
+    pub upcoming_appointments: Vec<ChartAppointment>,
+    /// The last 20 notes (for roles that read notes).
+    pub recent_notes: Vec<ChartNote>,
+}
+
+/// One observation as the chart summary shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartObservation {
+    pub id: String,
+    pub effective_at: String,
+    pub loinc: String,
+    pub value: f64,
+    pub unit: String,
+    pub interpretation: Option<String>,
+    pub status: String,
+}
+
+/// One upcoming appointment on the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartAppointment {
+    pub id: String,
+    pub starts_at: String,
+    pub provider_name: String,
+    pub status: String,
+}
+
+/// One note on the chart summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartNote {
+    pub id: String,
+    pub written_at: String,
+    pub kind: String,
+    pub author: String,
+    pub title: Option<String>,
+    pub body: String,
+}
+
+/// What a chart opening reads, part by part (a role sees only what it may).
+#[derive(Debug, Clone, Copy)]
+pub struct ChartParts {
+    pub vitals: bool,
+    pub appointments: bool,
+    pub notes: bool,
+}
+
+/// Reads a chart on a connection: the query the desktop app and the benchmark share.
+pub fn chart_on(
+    connection: &Connection,
+    patient_id: &str,
+    parts: ChartParts,
+    now: &str,
+) -> Result<Chart> {
+    let demographics = demographics(connection, patient_id)?;
+    let mut chart = Chart {
+        demographics,
+        access: "open".into(),
+        recent_vitals: Vec::new(),
+        upcoming_appointments: Vec::new(),
+        recent_notes: Vec::new(),
+    };
+    if parts.vitals {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT id, effective_at, loinc_code, value, unit, interpretation, status FROM vital_observations
+                 WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY loinc_code, effective_at DESC",
+            )
+            .map_err(sql_error("reading vitals"))?;
+        let mut rows: Vec<ChartObservation> = statement
+            .query_map([patient_id], |row| {
+                Ok(ChartObservation {
+                    id: row.get(0)?,
+                    effective_at: row.get(1)?,
+                    loinc: row.get(2)?,
+                    value: row.get(3)?,
+                    unit: row.get(4)?,
+                    interpretation: row.get(5)?,
+                    status: row.get(6)?,
+                })
+            })
+            .map_err(sql_error("reading vitals"))?
+            .collect::<Result<_, _>>()
+            .map_err(sql_error("reading vitals"))?;
+        rows.sort_by(|a, b| b.effective_at.cmp(&a.effective_at));
+        rows.truncate(50);
+        chart.recent_vitals = rows;
+    }
+    if parts.appointments {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT a.id, a.starts_at, pr.display_name, a.status FROM appointments a JOIN providers pr ON pr.id = a.provider_id
+                 WHERE a.patient_id = ?1 AND a.starts_at >= ?2 AND a.deleted_at IS NULL AND a.status <> 'cancelled'
+                 ORDER BY a.starts_at LIMIT 20",
+            )
+            .map_err(sql_error("reading appointments"))?;
+        chart.upcoming_appointments = statement
+            .query_map(params![patient_id, now], |row| {
+                Ok(ChartAppointment {
+                    id: row.get(0)?,
+                    starts_at: row.get(1)?,
+                    provider_name: row.get(2)?,
+                    status: row.get(3)?,
+                })
+            })
+            .map_err(sql_error("reading appointments"))?
+            .collect::<Result<_, _>>()
+            .map_err(sql_error("reading appointments"))?;
+    }
+    if parts.notes {
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT n.id, n.written_at, n.kind, u.username, n.title, n.body FROM notes n JOIN users u ON u.id = n.author_id
+                 WHERE n.patient_id = ?1 AND n.status = 'final' ORDER BY n.written_at DESC LIMIT 20",
+            )
+            .map_err(sql_error("reading notes"))?;
+        chart.recent_notes = statement
+            .query_map([patient_id], |row| {
+                Ok(ChartNote {
+                    id: row.get(0)?,
+                    written_at: row.get(1)?,
+                    kind: row.get(2)?,
+                    author: row.get(3)?,
+                    title: row.get(4)?,
+                    body: row.get(5)?,
+                })
+            })
+            .map_err(sql_error("reading notes"))?
+            .collect::<Result<_, _>>()
+            .map_err(sql_error("reading notes"))?;
+    }
+    Ok(chart)
 }
 
 fn clean_name(field: &str, value: &str) -> Result<String> {
@@ -508,17 +641,24 @@ impl Session {
     pub fn open_chart(&mut self, mrn: &str) -> Result<Chart> {
         let (patient_id, now, access) =
             self.enter_chart(mrn, "chart.open", Permission::PatientsRead)?;
-        let demographics = demographics(self.connection()?, &patient_id)?;
-        self.audit_chart_read(
+        let parts = ChartParts {
+            vitals: self.permissions().contains(&Permission::VitalsRead),
+            appointments: self.permissions().contains(&Permission::AppointmentsRead),
+            notes: self.permissions().contains(&Permission::NotesRead),
+        };
+        let mut chart = chart_on(
+            self.connection()?,
             &patient_id,
-            "chart.open",
-            now,
-            serde_json::json!({ "access": access }),
+            parts,
+            &format_timestamp(now),
         )?;
-        Ok(Chart {
-            demographics,
-            access: access.to_owned(),
-        })
+        chart.access = access.to_owned();
+        let details = serde_json::json!({
+            "access": access,
+            "parts": { "vitals": parts.vitals, "appointments": parts.appointments, "notes": parts.notes },
+        });
+        self.audit_chart_read(&patient_id, "chart.open", now, details)?;
+        Ok(chart)
     }
 
     /// Marks a chart restricted (or open again); audited with before and after.

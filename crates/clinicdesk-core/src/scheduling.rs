@@ -297,7 +297,8 @@ fn clashes(
     let found = read_appointments(
         connection,
         zone,
-        "a.status <> 'cancelled' AND a.starts_at < ?1 AND a.ends_at > ?2 AND (a.provider_id = ?3 OR a.patient_id = ?4) AND a.id IS NOT ?5",
+        "a.status <> 'cancelled' AND a.starts_at > strftime('%Y-%m-%dT%H:%M:%fZ', ?2, '-12 hours') AND a.starts_at < ?1 AND a.ends_at > ?2
+         AND (a.provider_id = ?3 OR a.patient_id = ?4) AND a.id IS NOT ?5",
         &[&end, &start, &provider_id, &patient_id, &except],
     )?;
     Ok(found
@@ -1022,20 +1023,7 @@ impl Session {
         to_day: NaiveDate,
     ) -> Result<Vec<Appointment>> {
         self.authorize("schedule.read", Some(Permission::AppointmentsRead), None)?;
-        let zone = self.zone()?;
-        let from = format_timestamp(
-            local_to_utc(zone, from_day.and_time(NaiveTime::MIN))
-                .or_else(|_| local_to_utc(zone, from_day.and_hms_opt(1, 0, 0).expect("valid")))?,
-        );
-        let to = format_timestamp(
-            local_to_utc(zone, to_day.and_time(NaiveTime::MIN))
-                .or_else(|_| local_to_utc(zone, to_day.and_hms_opt(1, 0, 0).expect("valid")))?,
-        );
-        let connection = self.connection()?;
-        match provider_id {
-            Some(provider) => read_appointments(connection, zone, "a.provider_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3", &[&provider, &from, &to]),
-            None => read_appointments(connection, zone, "a.clinic_id = (SELECT value FROM store_meta WHERE key = 'clinic_id') AND a.starts_at >= ?1 AND a.starts_at < ?2", &[&from, &to]),
-        }
+        schedule_on(self.connection()?, provider_id, from_day, to_day)
     }
 
     /// Today's patients who have arrived (the nurse's list), in the clinic's zone.
@@ -1095,7 +1083,7 @@ impl Session {
                     let blocking: Option<String> = connection
                         .query_row(
                             "SELECT max(ends_at) FROM appointments WHERE provider_id = ?1 AND status <> 'cancelled' AND deleted_at IS NULL
-                             AND starts_at < ?2 AND ends_at > ?3",
+                             AND starts_at > strftime('%Y-%m-%dT%H:%M:%fZ', ?3, '-12 hours') AND starts_at < ?2 AND ends_at > ?3",
                             params![provider_id, format_timestamp(end), format_timestamp(start)],
                             |row| row.get(0),
                         )
@@ -1142,4 +1130,30 @@ pub fn parse_local_time(text: &str) -> Result<NaiveDateTime> {
                 "{text:?} is not a local time like 2026-11-23 09:30"
             ))
         })
+}
+
+/// Appointments from local day `from_day` up to (not including) `to_day`, for one provider or the
+/// whole clinic: the query the desktop app and the benchmark share.
+pub fn schedule_on(
+    connection: &Connection,
+    provider_id: Option<&str>,
+    from_day: NaiveDate,
+    to_day: NaiveDate,
+) -> Result<Vec<Appointment>> {
+    let zone = clinic_zone(connection)?;
+    let midnight = |day: NaiveDate| {
+        local_to_utc(zone, day.and_time(NaiveTime::MIN))
+            .or_else(|_| local_to_utc(zone, day.and_hms_opt(1, 0, 0).expect("valid time")))
+    };
+    let from = format_timestamp(midnight(from_day)?);
+    let to = format_timestamp(midnight(to_day)?);
+    match provider_id {
+        Some(provider) => read_appointments(connection, zone, "a.provider_id = ?1 AND a.starts_at >= ?2 AND a.starts_at < ?3", &[&provider, &from, &to]),
+        None => read_appointments(
+            connection,
+            zone,
+            "a.clinic_id = (SELECT value FROM store_meta WHERE key = 'clinic_id') AND a.starts_at >= ?1 AND a.starts_at < ?2",
+            &[&from, &to],
+        ),
+    }
 }

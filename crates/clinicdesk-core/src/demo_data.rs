@@ -1,0 +1,875 @@
+//! The demo and benchmark data generator: a realistic clinic from a seed (names with collisions
+//! and typos, phones, providers with weekly hours, years of appointments, vitals, notes).
+//! Deterministic per seed; written as a bulk import in large transactions.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use clinicdesk_error::{Error, Result};
+use clinicdesk_store::rusqlite::{params, Transaction};
+use clinicdesk_store::sql_error;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditOutcome, NewAuditEntry};
+use crate::environment::format_timestamp;
+use crate::permission::Permission;
+use crate::session::Session;
+use crate::vital_signs::{body_mass_index, interpret, VitalKind};
+
+/// The reference data sets of TARGETS.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemoSize {
+    /// A handful of patients: enough to try every screen.
+    Tiny,
+    /// 20 000 patients, 400 000 observations, 100 000 appointments, 50 000 notes.
+    Small,
+    /// 1 000 000 patients, 20 000 000 observations, 5 000 000 appointments, 2 000 000 notes.
+    Large,
+}
+
+impl DemoSize {
+    pub fn from_name(name: &str) -> Result<DemoSize> {
+        match name.trim().to_lowercase().as_str() {
+            "tiny" => Ok(DemoSize::Tiny),
+            "small" => Ok(DemoSize::Small),
+            "large" => Ok(DemoSize::Large),
+            other => Err(Error::invalid_input(format!(
+                "size {other:?} is not tiny, small or large"
+            ))),
+        }
+    }
+
+    /// (patients, observations, appointments, notes, providers)
+    pub fn counts(self) -> (u64, u64, u64, u64, u64) {
+        match self {
+            DemoSize::Tiny => (200, 4_000, 1_000, 500, 4),
+            DemoSize::Small => (20_000, 400_000, 100_000, 50_000, 12),
+            DemoSize::Large => (1_000_000, 20_000_000, 5_000_000, 2_000_000, 250),
+        }
+    }
+}
+
+/// What the generator wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoSummary {
+    #[serde(skip)]
+    vitals_sets_in_chunk: u64,
+    pub patients: u64,
+    pub phones: u64,
+    pub providers: u64,
+    pub appointments: u64,
+    pub vitals_sets: u64,
+    pub observations: u64,
+    pub notes: u64,
+    pub rows: u64,
+}
+
+const GIVEN: &[&str] = &[
+    "Emma",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "Lucas",
+    "Mia",
+    "Mateo",
+    "Amelia",
+    "Levi",
+    "Harper",
+    "Ethan",
+    "Ngozi",
+    "Chidi",
+    "Amara",
+    "Kwame",
+    "Fatima",
+    "Omar",
+    "Aisha",
+    "Yusuf",
+    "Leila",
+    "Hassan",
+    "Mei",
+    "Wei",
+    "Jun",
+    "Hana",
+    "Yuki",
+    "Kenji",
+    "Priya",
+    "Arjun",
+    "Ananya",
+    "Rohan",
+    "Sofia",
+    "Mateus",
+    "Lucia",
+    "Diego",
+    "Camila",
+    "Valentina",
+    "Hans",
+    "Greta",
+    "Lena",
+    "Jonas",
+    "Klara",
+    "Felix",
+    "Marie",
+    "Paul",
+    "Ingrid",
+    "Lars",
+    "Astrid",
+    "Nils",
+    "Anna",
+    "Maria",
+    "Peter",
+    "John",
+    "Mary",
+    "James",
+    "Linda",
+    "Robert",
+    "Patricia",
+    "Michael",
+    "Barbara",
+    "David",
+    "Susan",
+    "Joseph",
+    "Karen",
+    "Thomas",
+    "Nancy",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Sarah",
+    "Andrew",
+    "Zoe",
+    "Isaac",
+    "Ruth",
+    "Samuel",
+    "Esther",
+    "Ibrahim",
+    "Zainab",
+    "Tariq",
+    "Nadia",
+    "Ivan",
+    "Olga",
+    "Dmitri",
+    "Katya",
+    "Piotr",
+    "Agnieszka",
+    "Tomasz",
+    "Ewa",
+    "Giulia",
+    "Marco",
+    "Francesca",
+    "Luca",
+    "Chiara",
+    "Siobhan",
+    "Liam",
+    "Aoife",
+];
+const FAMILY: &[&str] = &[
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Okafor",
+    "Okoro",
+    "Adeyemi",
+    "Mensah",
+    "Boateng",
+    "Nkemelu",
+    "Abubakar",
+    "Haddad",
+    "Khalil",
+    "Nasser",
+    "Rahman",
+    "Chen",
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Nguyen",
+    "Tran",
+    "Kim",
+    "Park",
+    "Choi",
+    "Tanaka",
+    "Suzuki",
+    "Sato",
+    "Patel",
+    "Sharma",
+    "Singh",
+    "Gupta",
+    "Kumar",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Kowalski",
+    "Nowak",
+    "Wiśniewski",
+    "Ivanov",
+    "Petrov",
+    "Rossi",
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "O'Brien",
+    "Murphy",
+    "Kelly",
+    "Byrne",
+    "Walsh",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Lefebvre",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Pereira",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsen",
+    "Hansen",
+    "Jensen",
+    "Nielsen",
+    "Okafor-Weber",
+    "Garcia-Lopez",
+];
+const NOTE_PHRASES: &[&str] = &[
+    "Seen for follow-up of hypertension; home readings reviewed.",
+    "Presents with dry cough for two weeks; lungs clear on auscultation.",
+    "Diabetes review: HbA1c improved, continue metformin.",
+    "Sore throat and low-grade fever; advised rest and fluids.",
+    "Lower back pain after lifting; physiotherapy referral made.",
+    "Annual check-up; no concerns raised; vaccinations up to date.",
+    "Medication reconciliation completed with the patient.",
+    "Wound check: healing well, no signs of infection.",
+    "Anxiety discussed; sleep hygiene advice given; review in four weeks.",
+    "Asthma review: inhaler technique checked and corrected.",
+];
+
+/// Introduces one typo (swap, drop or double a letter), as real registers contain.
+fn with_typo(rng: &mut ChaCha8Rng, name: &str) -> String {
+    let mut chars: Vec<char> = name.chars().collect();
+    if chars.len() < 4 {
+        return name.to_owned();
+    }
+    let at = rng.gen_range(1..chars.len() - 1);
+    match rng.gen_range(0..3) {
+        0 => chars.swap(at, at + 1),
+        1 => {
+            chars.remove(at);
+        }
+        _ => {
+            let c = chars[at];
+            chars.insert(at, c);
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn uuid_from(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> String {
+    let mut random = [0u8; 10];
+    rng.fill(&mut random);
+    uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &random)
+        .into_uuid()
+        .to_string()
+}
+
+struct Generator {
+    rng: ChaCha8Rng,
+    summary: DemoSummary,
+}
+
+impl Generator {
+    fn id(&mut self, at: DateTime<Utc>) -> String {
+        uuid_from(&mut self.rng, at)
+    }
+}
+
+impl Session {
+    /// Fills an empty store with a generated clinic. Administrators only, and only while the
+    /// store holds no patients, so a real clinic's records are never mixed with made-up ones.
+    /// `progress` is told the rows written so far.
+    ///
+    /// Vitals are recorded by `recorder` and notes written by `author` (usernames) when given.
+    pub fn generate_demo_data(
+        &mut self,
+        size: DemoSize,
+        seed: u64,
+        recorder: Option<&str>,
+        author: Option<&str>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<DemoSummary> {
+        let now = self.authorize("demo_data.generate", Some(Permission::UsersManage), None)?;
+        let patients_now: i64 = self
+            .connection()?
+            .query_row("SELECT count(*) FROM patients", [], |row| row.get(0))
+            .map_err(sql_error("counting patients"))?;
+        if patients_now > 0 {
+            return Err(Error::conflict(
+                "this store already holds patients; demo data goes only into a new, empty store",
+            ));
+        }
+        let (patients, observations, appointments, notes, providers) = size.counts();
+        let mut generator = Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            summary: DemoSummary::default(),
+        };
+        let user_id = self.user().id.clone();
+        let user_named = |session: &Session, name: Option<&str>| -> Result<String> {
+            match name {
+                Some(name) => session
+                    .connection()?
+                    .query_row("SELECT id FROM users WHERE username = ?1", [name], |row| {
+                        row.get(0)
+                    })
+                    .map_err(|_| Error::not_found(format!("there is no user named {name}"))),
+                None => Ok(user_id.clone()),
+            }
+        };
+        let recorder_id = user_named(self, recorder)?;
+        let author_id = user_named(self, author)?;
+        let clinic_id: String = self
+            .connection()?
+            .query_row(
+                "SELECT value FROM store_meta WHERE key = 'clinic_id'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("reading the clinic"))?;
+        let zone = crate::scheduling::clinic_zone(self.connection()?)?;
+        // A bulk import: commits need not reach the disk one by one, and a large page cache
+        // keeps index pages decrypted between rows.
+        self.connection()?
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144;")
+            .map_err(sql_error("preparing the import"))?;
+        let started = now;
+        let today = now.date_naive();
+
+        // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
+        let provider_ids = self.write(|tx| {
+            let mut ids = Vec::new();
+            for index in 0..providers {
+                let id = generator.id(started);
+                let given = GIVEN[generator.rng.gen_range(0..GIVEN.len())];
+                let family = FAMILY[generator.rng.gen_range(0..FAMILY.len())];
+                tx.execute(
+                    "INSERT INTO providers (id, created_at, created_by, updated_at, updated_by, clinic_id, display_name, specialty)
+                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
+                    params![id, format_timestamp(started), user_id, clinic_id, format!("Dr. {given} {family}"), ["General practice", "Paediatrics", "Internal medicine"][index as usize % 3]],
+                )
+                .map_err(sql_error("adding a provider"))?;
+                for weekday in 1..=5 {
+                    for (from, to) in [(8 * 60, 12 * 60), (13 * 60, 17 * 60)] {
+                        let hours_id = generator.id(started);
+                        tx.execute(
+                            "INSERT INTO provider_working_hours (id, created_at, created_by, updated_at, updated_by, provider_id, weekday, start_minute, end_minute)
+                             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            params![hours_id, format_timestamp(started), user_id, id, weekday, from, to],
+                        )
+                        .map_err(sql_error("adding working hours"))?;
+                    }
+                }
+                ids.push(id);
+            }
+            for (name, minutes) in [("Consultation", 20), ("Follow-up", 15), ("Annual check-up", 40)] {
+                let type_id = generator.id(started);
+                tx.execute(
+                    "INSERT INTO appointment_types (id, created_at, created_by, updated_at, updated_by, clinic_id, name, default_minutes)
+                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
+                    params![type_id, format_timestamp(started), user_id, clinic_id, name, minutes],
+                )
+                .map_err(sql_error("adding appointment types"))?;
+            }
+            Ok(ids)
+        })?;
+        generator.summary.providers = providers;
+
+        // Patients, in batches.
+        let mut patient_ids: Vec<String> = Vec::with_capacity(patients as usize);
+        let batch = 50_000u64;
+        let mut written = 0u64;
+        while written < patients {
+            let count = batch.min(patients - written);
+            let new_ids = self.write(|tx| {
+                insert_patients(
+                    tx,
+                    &mut generator,
+                    &clinic_id,
+                    &user_id,
+                    started,
+                    today,
+                    count,
+                )
+            })?;
+            patient_ids.extend(new_ids);
+            written += count;
+            progress(generator.summary.rows);
+        }
+
+        // Appointments: each provider's working slots (20 minutes) over past years and the next
+        // weeks; within one slot the providers see different patients, so nobody is double booked.
+        let slots_per_day = 24u64; // 8 hours of 20-minute slots
+        let days_needed = appointments.div_ceil(providers * slots_per_day);
+        let mut day = today - Duration::days((days_needed as f64 * 7.0 / 5.0 * 0.9) as i64);
+        let mut booked = 0u64;
+        while booked < appointments {
+            if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                day += Duration::days(1);
+                continue;
+            }
+            let start_day = day;
+            let count = self.write(|tx| {
+                insert_day_of_appointments(
+                    tx,
+                    &mut generator,
+                    &clinic_id,
+                    &user_id,
+                    started,
+                    zone,
+                    start_day,
+                    &provider_ids,
+                    &patient_ids,
+                    appointments - booked,
+                    today,
+                )
+            })?;
+            booked += count;
+            day += Duration::days(1);
+            if booked % 50_000 < count {
+                progress(generator.summary.rows);
+            }
+        }
+
+        // Vitals sets (six observations each) and notes, patient by patient, so each patient's
+        // rows sit together in the per-patient indexes (inserted at the end, not scattered).
+        let chunk = 25_000usize;
+        let chunks = patient_ids.len().div_ceil(chunk).max(1) as u64;
+        let mut made = 0u64;
+        let mut noted = 0u64;
+        for (index, patients_chunk) in patient_ids.chunks(chunk).enumerate() {
+            let remaining_chunks = chunks - index as u64;
+            let observation_target = (observations - made).div_ceil(remaining_chunks);
+            let note_target = (notes - noted).div_ceil(remaining_chunks);
+            let recorder = recorder_id.clone();
+            let author = author_id.clone();
+            let (count, written_notes) = self.write(|tx| {
+                let count = insert_vitals(
+                    tx,
+                    &mut generator,
+                    &recorder,
+                    patients_chunk,
+                    observation_target,
+                    started,
+                )?;
+                let written_notes = insert_notes(
+                    tx,
+                    &mut generator,
+                    &author,
+                    patients_chunk,
+                    note_target,
+                    started,
+                )?;
+                Ok((count, written_notes))
+            })?;
+            made += count;
+            noted += written_notes;
+            progress(generator.summary.rows);
+        }
+
+        let summary = generator.summary.clone();
+        let environment = self.environment.clone();
+        let actor = self.actor();
+        self.write(|tx| {
+            audit::append(
+                tx,
+                &environment,
+                NewAuditEntry::new(started, actor, "demo_data.generate", AuditOutcome::Success)
+                    .details(serde_json::json!({ "size": size, "seed": seed, "summary": summary })),
+            )?;
+            Ok(())
+        })?;
+        self.connection()?
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")
+            .map_err(sql_error("finishing the import"))?;
+        Ok(summary)
+    }
+}
+
+fn insert_patients(
+    tx: &Transaction<'_>,
+    generator: &mut Generator,
+    clinic_id: &str,
+    user_id: &str,
+    at: DateTime<Utc>,
+    today: NaiveDate,
+    count: u64,
+) -> Result<Vec<String>> {
+    let stamp = format_timestamp(at);
+    let mut patient = tx
+        .prepare_cached(
+            "INSERT INTO patients (id, created_at, created_by, updated_at, updated_by, clinic_id, mrn, given_name, family_name, date_of_birth, sex)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(sql_error("preparing patients"))?;
+    let mut phone = tx
+        .prepare_cached(
+            "INSERT INTO patient_phones (id, created_at, created_by, updated_at, updated_by, patient_id, kind, number, digits, digits_tail, is_primary)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, 'mobile', ?5, ?6, ?7, 1)",
+        )
+        .map_err(sql_error("preparing phones"))?;
+    let mut mrn_taken = tx
+        .prepare_cached("SELECT count(*) FROM patients WHERE mrn = ?1")
+        .map_err(sql_error("preparing"))?;
+    let mut ids = Vec::with_capacity(count as usize);
+    let mut previous: Option<(String, String, String)> = None;
+    for _ in 0..count {
+        let rng = &mut generator.rng;
+        // About 1 in 200 is a second record of the previous person (same name and birth date,
+        // sometimes with a typo): the duplicates a real register holds.
+        let (given, family, birth) = match (&previous, rng.gen_range(0..200)) {
+            (Some((g, f, b)), 0) => {
+                let typo = rng.gen_bool(0.5);
+                (
+                    if typo { with_typo(rng, g) } else { g.clone() },
+                    f.clone(),
+                    b.clone(),
+                )
+            }
+            _ => {
+                let given = GIVEN[rng.gen_range(0..GIVEN.len())].to_owned();
+                let family = FAMILY[rng.gen_range(0..FAMILY.len())].to_owned();
+                let family = if rng.gen_range(0..50) == 0 {
+                    with_typo(rng, &family)
+                } else {
+                    family
+                };
+                let age_days = rng.gen_range(0..(95 * 365));
+                let birth = (today - Duration::days(age_days)).to_string();
+                (given, family, birth)
+            }
+        };
+        let sex = ["female", "male", "female", "male", "other", "unknown"]
+            [rng.gen_range(0..6usize).min(rng.gen_range(0..6usize))];
+        let mut digits: Vec<u8> = (0..9).map(|_| rng.gen_range(0..10u8)).collect();
+        digits[0] = rng.gen_range(1..10);
+        let mut mrn: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+        mrn.push(char::from(b'0' + crate::mrn::check_digit(&digits)));
+        while mrn_taken
+            .query_row([&mrn], |row| row.get::<_, i64>(0))
+            .map_err(sql_error("checking an MRN"))?
+            > 0
+        {
+            let last = mrn.as_bytes()[8];
+            digits[8] = (last - b'0' + 1) % 10;
+            mrn = digits.iter().map(|d| char::from(b'0' + d)).collect();
+            mrn.push(char::from(b'0' + crate::mrn::check_digit(&digits)));
+        }
+        let id = generator.id(at);
+        patient
+            .execute(params![
+                id, stamp, user_id, clinic_id, mrn, given, family, birth, sex
+            ])
+            .map_err(sql_error("adding a patient"))?;
+        let number: String = format!(
+            "+49 1{:02} {:07}",
+            generator.rng.gen_range(50..80),
+            generator.rng.gen_range(0..10_000_000)
+        );
+        let phone_digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+        let phone_id = generator.id(at);
+        phone
+            .execute(params![
+                phone_id,
+                stamp,
+                user_id,
+                id,
+                number,
+                phone_digits,
+                &phone_digits[phone_digits.len() - 7..]
+            ])
+            .map_err(sql_error("adding a phone"))?;
+        generator.summary.patients += 1;
+        generator.summary.phones += 1;
+        generator.summary.rows += 2;
+        previous = Some((given, family, birth));
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_day_of_appointments(
+    tx: &Transaction<'_>,
+    generator: &mut Generator,
+    clinic_id: &str,
+    user_id: &str,
+    at: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+    day: NaiveDate,
+    providers: &[String],
+    patients: &[String],
+    remaining: u64,
+    today: NaiveDate,
+) -> Result<u64> {
+    let stamp = format_timestamp(at);
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO appointments (id, created_at, created_by, updated_at, updated_by, clinic_id, patient_id, provider_id, starts_at, ends_at, status, reason)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(sql_error("preparing appointments"))?;
+    let mut count = 0u64;
+    let patient_count = patients.len();
+    let stride = (patient_count / providers.len().max(1)).max(1);
+    for slot in 0..24u32 {
+        let minute = if slot < 12 {
+            8 * 60 + slot * 20
+        } else {
+            13 * 60 + (slot - 12) * 20
+        };
+        let local = day
+            .and_hms_opt(minute / 60, minute % 60, 0)
+            .expect("valid time");
+        let Some(start) = zone.from_local_datetime(&local).earliest() else {
+            continue;
+        };
+        let start = start.with_timezone(&Utc);
+        let end = start + Duration::minutes(20);
+        let base = generator.rng.gen_range(0..patient_count);
+        for (index, provider) in providers.iter().enumerate() {
+            if count >= remaining {
+                return Ok(count);
+            }
+            if generator.rng.gen_range(0..10) == 0 {
+                continue; // an empty slot now and then
+            }
+            let patient = &patients[(base + index * stride) % patient_count];
+            let status = if day < today {
+                [
+                    "completed",
+                    "completed",
+                    "completed",
+                    "completed",
+                    "completed",
+                    "completed",
+                    "no_show",
+                    "cancelled",
+                ][generator.rng.gen_range(0..8)]
+            } else {
+                "booked"
+            };
+            let id = generator.id(at);
+            insert
+                .execute(params![
+                    id,
+                    stamp,
+                    user_id,
+                    clinic_id,
+                    patient,
+                    provider,
+                    format_timestamp(start),
+                    format_timestamp(end),
+                    status,
+                    ["Check-up", "Follow-up", "Cough", "Back pain", "Vaccination"]
+                        [generator.rng.gen_range(0..5)]
+                ])
+                .map_err(|error| Error::unexpected(format!("adding an appointment: {error}")))?;
+            count += 1;
+            generator.summary.appointments += 1;
+            generator.summary.rows += 1;
+        }
+    }
+    Ok(count)
+}
+
+fn insert_vitals(
+    tx: &Transaction<'_>,
+    generator: &mut Generator,
+    recorder: &str,
+    patients: &[String],
+    target: u64,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut set = tx
+        .prepare_cached(
+            "INSERT INTO vitals_sets (id, created_at, created_by, updated_at, updated_by, patient_id, recorded_by, effective_at)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?3, ?5)",
+        )
+        .map_err(sql_error("preparing vitals"))?;
+    let mut observation = tx
+        .prepare_cached(
+            "INSERT INTO vital_observations (id, created_at, created_by, updated_at, updated_by, vitals_set_id, patient_id, effective_at, loinc_code, value, unit, interpretation)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(sql_error("preparing observations"))?;
+    let created = format_timestamp(now);
+    let sets_wanted = target.div_ceil(6);
+    let per_patient = (sets_wanted as f64 / patients.len().max(1) as f64).max(0.0);
+    let mut written = 0u64;
+    for (index, patient) in patients.iter().enumerate() {
+        // Spread the sets evenly: this patient gets what keeps the running total on target.
+        let due = (((index + 1) as f64 * per_patient).round() as u64)
+            .saturating_sub(generator.summary.vitals_sets_in_chunk);
+        let mut times: Vec<DateTime<Utc>> = (0..due)
+            .map(|_| now - Duration::minutes(generator.rng.gen_range(60..(5 * 365 * 24 * 60))))
+            .collect();
+        times.sort();
+        for when in times {
+            if written >= target {
+                break;
+            }
+            let rng = &mut generator.rng;
+            let stamp = format_timestamp(when);
+            let systolic = rng.gen_range(95.0..175.0f64).round();
+            let weight = (rng.gen_range(45.0..120.0f64) * 10.0).round() / 10.0;
+            let height = (rng.gen_range(150.0..195.0f64) * 10.0).round() / 10.0;
+            let values = [
+                (VitalKind::Systolic, systolic),
+                (
+                    VitalKind::Diastolic,
+                    (systolic * rng.gen_range(0.55..0.7)).round(),
+                ),
+                (VitalKind::HeartRate, rng.gen_range(52.0..110.0f64).round()),
+                (
+                    VitalKind::Temperature,
+                    (rng.gen_range(36.0..38.6f64) * 10.0).round() / 10.0,
+                ),
+                (VitalKind::Weight, weight),
+                (VitalKind::Bmi, body_mass_index(weight, height)),
+            ];
+            let set_id = generator.id(now);
+            set.execute(params![set_id, created, recorder, patient, stamp])
+                .map_err(sql_error("adding a vitals set"))?;
+            generator.summary.vitals_sets += 1;
+            generator.summary.vitals_sets_in_chunk += 1;
+            generator.summary.rows += 1;
+            for (kind, value) in values {
+                if written >= target {
+                    break;
+                }
+                let definition = kind.definition();
+                let id = generator.id(now);
+                observation
+                    .execute(params![
+                        id,
+                        created,
+                        recorder,
+                        set_id,
+                        patient,
+                        stamp,
+                        definition.loinc,
+                        value,
+                        definition.unit,
+                        interpret(kind, value).map(|i| i.code())
+                    ])
+                    .map_err(sql_error("adding an observation"))?;
+                written += 1;
+                generator.summary.observations += 1;
+                generator.summary.rows += 1;
+            }
+        }
+    }
+    generator.summary.vitals_sets_in_chunk = 0;
+    Ok(written)
+}
+
+fn insert_notes(
+    tx: &Transaction<'_>,
+    generator: &mut Generator,
+    author: &str,
+    patients: &[String],
+    count: u64,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut note = tx
+        .prepare_cached(
+            "INSERT INTO notes (id, created_at, created_by, updated_at, updated_by, patient_id, author_id, kind, body, written_at)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?3, ?5, ?6, ?7)",
+        )
+        .map_err(sql_error("preparing notes"))?;
+    let created = format_timestamp(now);
+    let per_patient = count as f64 / patients.len().max(1) as f64;
+    let mut written = 0u64;
+    for (index, patient) in patients.iter().enumerate() {
+        let due = (((index + 1) as f64 * per_patient).round() as u64).saturating_sub(written);
+        let mut times: Vec<DateTime<Utc>> = (0..due)
+            .map(|_| now - Duration::minutes(generator.rng.gen_range(60..(5 * 365 * 24 * 60))))
+            .collect();
+        times.sort();
+        for when in times {
+            let rng = &mut generator.rng;
+            let body = format!(
+                "{} {}",
+                NOTE_PHRASES[rng.gen_range(0..NOTE_PHRASES.len())],
+                NOTE_PHRASES[rng.gen_range(0..NOTE_PHRASES.len())]
+            );
+            let kind = if rng.gen_bool(0.7) {
+                "clinical"
+            } else {
+                "nursing"
+            };
+            let id = generator.id(now);
+            note.execute(params![
+                id,
+                created,
+                author,
+                patient,
+                kind,
+                body,
+                format_timestamp(when)
+            ])
+            .map_err(sql_error("adding a note"))?;
+            written += 1;
+            generator.summary.notes += 1;
+            generator.summary.rows += 1;
+        }
+    }
+    Ok(written)
+}

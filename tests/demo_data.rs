@@ -1,0 +1,73 @@
+//! The demo-data generator: the same seed gives the same clinic; it fills only an empty store,
+//! only for an administrator; what it writes passes the store's own integrity checks.
+
+use clinicdesk_core::{DemoSize, ErrorCode};
+use clinicdesk_store::rusqlite::Connection;
+use clinicdesk_tests::Clinic;
+
+fn fingerprint(clinic: &Clinic) -> (String, Vec<i64>) {
+    let connection = Connection::open(clinic.data_dir.store_file()).unwrap();
+    connection.pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str()).unwrap();
+    let patients: String = connection
+        .query_row(
+            "SELECT group_concat(mrn || given_name || family_name || date_of_birth || sex, ';') FROM (SELECT * FROM patients ORDER BY mrn)",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let counts = ["patients", "appointments", "vitals_sets", "vital_observations", "notes", "providers"]
+        .iter()
+        .map(|table| connection.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0)).unwrap())
+        .collect();
+    let problems = clinicdesk_store::integrity_problems(&connection).unwrap();
+    assert!(problems.is_empty(), "the generated store is consistent: {problems:?}");
+    (patients, counts)
+}
+
+fn generate(seed: u64) -> Clinic {
+    let clinic = Clinic::new();
+    let summary = clinic.admin().generate_demo_data(DemoSize::Tiny, seed, None, None, |_| {}).unwrap();
+    assert_eq!((summary.patients, summary.observations, summary.appointments, summary.notes), (200, 4_000, 1_000, 500));
+    clinic
+}
+
+#[test]
+fn the_same_seed_makes_the_same_clinic_and_another_seed_another() {
+    let first = fingerprint(&generate(7));
+    let again = fingerprint(&generate(7));
+    let other = fingerprint(&generate(8));
+    assert_eq!(first, again);
+    assert_ne!(first.0, other.0);
+    assert_eq!(first.1, vec![200, 1_000, first.1[2], 4_000, 500, 4]);
+}
+
+#[test]
+fn demo_data_goes_only_into_an_empty_store_and_only_by_an_administrator() {
+    let clinic = Clinic::with_staff();
+    let mut frank = clinic.staff("frank");
+    let denied = frank.generate_demo_data(DemoSize::Tiny, 1, None, None, |_| {}).err().unwrap();
+    assert_eq!(denied.code, ErrorCode::PermissionDenied);
+    clinic.register("Ngozi", "Okafor", "1984-03-27", None);
+    let refused = clinic.admin().generate_demo_data(DemoSize::Tiny, 1, None, None, |_| {}).err().unwrap();
+    assert_eq!(refused.code, ErrorCode::Conflict);
+    assert!(refused.message.contains("empty store"));
+}
+
+#[test]
+fn generated_patients_can_be_found_and_their_charts_opened() {
+    let clinic = generate(3);
+    let connection = Connection::open(clinic.data_dir.store_file()).unwrap();
+    connection.pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str()).unwrap();
+    let (mrn, given, family): (String, String, String) = connection
+        .query_row("SELECT mrn, given_name, family_name FROM patients ORDER BY rowid LIMIT 1 OFFSET 17", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .unwrap();
+    drop(connection);
+    clinic.add_user("dr.cole", "clinician", clinicdesk_tests::STAFF_PASSWORD);
+    let mut cole = clinic.staff("dr.cole");
+    let hits = cole.search_patients(&format!("{given} {family}")).unwrap();
+    assert!(hits.iter().any(|hit| hit.mrn == mrn), "{given} {family} is found");
+    let chart = cole.open_chart(&mrn).unwrap();
+    assert_eq!(chart.demographics.family_name, family);
+}
