@@ -7,7 +7,9 @@ use clinicdesk_tests::Clinic;
 
 fn fingerprint(clinic: &Clinic) -> (String, Vec<i64>) {
     let connection = Connection::open(clinic.data_dir.store_file()).unwrap();
-    connection.pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str()).unwrap();
+    connection
+        .pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str())
+        .unwrap();
     let patients: String = connection
         .query_row(
             "SELECT group_concat(mrn || given_name || family_name || date_of_birth || sex, ';') FROM (SELECT * FROM patients ORDER BY mrn)",
@@ -15,19 +17,46 @@ fn fingerprint(clinic: &Clinic) -> (String, Vec<i64>) {
             |row| row.get(0),
         )
         .unwrap();
-    let counts = ["patients", "appointments", "vitals_sets", "vital_observations", "notes", "providers"]
-        .iter()
-        .map(|table| connection.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0)).unwrap())
-        .collect();
+    let counts = [
+        "patients",
+        "appointments",
+        "vitals_sets",
+        "vital_observations",
+        "notes",
+        "providers",
+    ]
+    .iter()
+    .map(|table| {
+        connection
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .unwrap()
+    })
+    .collect();
     let problems = clinicdesk_store::integrity_problems(&connection).unwrap();
-    assert!(problems.is_empty(), "the generated store is consistent: {problems:?}");
+    assert!(
+        problems.is_empty(),
+        "the generated store is consistent: {problems:?}"
+    );
     (patients, counts)
 }
 
 fn generate(seed: u64) -> Clinic {
     let clinic = Clinic::new();
-    let summary = clinic.admin().generate_demo_data(DemoSize::Tiny, seed, None, None, |_| {}).unwrap();
-    assert_eq!((summary.patients, summary.observations, summary.appointments, summary.notes), (200, 4_000, 1_000, 500));
+    let summary = clinic
+        .admin()
+        .generate_demo_data(DemoSize::Tiny, seed, None, None, |_| {})
+        .unwrap();
+    assert_eq!(
+        (
+            summary.patients,
+            summary.observations,
+            summary.appointments,
+            summary.notes
+        ),
+        (200, 4_000, 1_000, 500)
+    );
     clinic
 }
 
@@ -45,10 +74,17 @@ fn the_same_seed_makes_the_same_clinic_and_another_seed_another() {
 fn demo_data_goes_only_into_an_empty_store_and_only_by_an_administrator() {
     let clinic = Clinic::with_staff();
     let mut frank = clinic.staff("frank");
-    let denied = frank.generate_demo_data(DemoSize::Tiny, 1, None, None, |_| {}).err().unwrap();
+    let denied = frank
+        .generate_demo_data(DemoSize::Tiny, 1, None, None, |_| {})
+        .err()
+        .unwrap();
     assert_eq!(denied.code, ErrorCode::PermissionDenied);
     clinic.register("Ngozi", "Okafor", "1984-03-27", None);
-    let refused = clinic.admin().generate_demo_data(DemoSize::Tiny, 1, None, None, |_| {}).err().unwrap();
+    let refused = clinic
+        .admin()
+        .generate_demo_data(DemoSize::Tiny, 1, None, None, |_| {})
+        .err()
+        .unwrap();
     assert_eq!(refused.code, ErrorCode::Conflict);
     assert!(refused.message.contains("empty store"));
 }
@@ -57,17 +93,24 @@ fn demo_data_goes_only_into_an_empty_store_and_only_by_an_administrator() {
 fn generated_patients_can_be_found_and_their_charts_opened() {
     let clinic = generate(3);
     let connection = Connection::open(clinic.data_dir.store_file()).unwrap();
-    connection.pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str()).unwrap();
+    connection
+        .pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str())
+        .unwrap();
     let (mrn, given, family): (String, String, String) = connection
-        .query_row("SELECT mrn, given_name, family_name FROM patients ORDER BY rowid LIMIT 1 OFFSET 17", [], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
+        .query_row(
+            "SELECT mrn, given_name, family_name FROM patients ORDER BY rowid LIMIT 1 OFFSET 17",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
         .unwrap();
     drop(connection);
     clinic.add_user("dr.cole", "clinician", clinicdesk_tests::STAFF_PASSWORD);
     let mut cole = clinic.staff("dr.cole");
     let hits = cole.search_patients(&format!("{given} {family}")).unwrap();
-    assert!(hits.iter().any(|hit| hit.mrn == mrn), "{given} {family} is found");
+    assert!(
+        hits.iter().any(|hit| hit.mrn == mrn),
+        "{given} {family} is found"
+    );
     let chart = cole.open_chart(&mrn).unwrap();
     assert_eq!(chart.demographics.family_name, family);
 }

@@ -1,0 +1,68 @@
+//! Vital signs: the reference table for inline validation, recording, flowsheet, trends.
+
+use clinicdesk_core::vital_signs::VITALS;
+use clinicdesk_core::{Result, TrendPoint, VitalKind, VitalReading, VitalsSet};
+use serde::Serialize;
+use tauri::State;
+
+use crate::state::AppState;
+
+/// One row of PRODUCT.md's vital-signs table, for the form's inline checks and flags.
+#[derive(Debug, Serialize)]
+pub struct VitalDefinitionView {
+    pub kind: VitalKind,
+    pub label: &'static str,
+    pub loinc: &'static str,
+    pub unit: &'static str,
+    pub plausible_low: f64,
+    pub plausible_high: f64,
+    pub normal: Option<(f64, f64)>,
+}
+
+#[tauri::command]
+pub fn vital_definitions() -> Vec<VitalDefinitionView> {
+    VITALS
+        .iter()
+        .map(|d| VitalDefinitionView {
+            kind: d.kind,
+            label: d.label,
+            loinc: d.loinc,
+            unit: d.unit,
+            plausible_low: d.plausible.0,
+            plausible_high: d.plausible.1,
+            normal: d.normal,
+        })
+        .collect()
+}
+
+#[tauri::command]
+pub fn record_vitals(
+    state: State<'_, AppState>,
+    mrn: String,
+    readings: Vec<VitalReading>,
+) -> Result<VitalsSet> {
+    state.with_session(|session| session.record_vitals(&mrn, &readings, None))
+}
+
+#[tauri::command]
+pub fn vitals_flowsheet(state: State<'_, AppState>, mrn: String) -> Result<Vec<VitalsSet>> {
+    state.with_session(|session| session.vitals_flowsheet(&mrn, 50))
+}
+
+#[tauri::command]
+pub fn vitals_trend(
+    state: State<'_, AppState>,
+    mrn: String,
+    kind: VitalKind,
+) -> Result<Vec<TrendPoint>> {
+    state.with_session(|session| session.vitals_trend(&mrn, kind, None))
+}
+
+#[tauri::command]
+pub fn mark_observation_in_error(
+    state: State<'_, AppState>,
+    observation_id: String,
+    reason: String,
+) -> Result<()> {
+    state.with_session(|session| session.mark_observation_in_error(&observation_id, &reason))
+}

@@ -1,0 +1,249 @@
+//! The desktop shell through Tauri's IPC (no webview): errors cross as `{code, message}`, and no
+//! command returns data a role may not see.
+
+use clinicdesk_desktop::state::AppState;
+use clinicdesk_tests::{Clinic, ADMIN_PASSWORD, STAFF_PASSWORD};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+struct Shell {
+    window: WebviewWindow<tauri::test::MockRuntime>,
+    _app: tauri::App<tauri::test::MockRuntime>,
+}
+
+impl Shell {
+    fn new(clinic: &Clinic) -> Shell {
+        let state = AppState::new(clinic.data_dir.clone(), clinic.environment.clone());
+        let app = clinicdesk_desktop::with_commands(mock_builder(), state)
+            .build(tauri::generate_context!())
+            .expect("app builds");
+        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("window");
+        Shell { window, _app: app }
+    }
+
+    fn call(&self, command: &str, arguments: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: command.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(arguments),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+}
+
+#[test]
+fn errors_cross_as_code_and_message() {
+    let clinic = Clinic::new();
+    let shell = Shell::new(&clinic);
+    let not_logged_in = shell
+        .call("search_patients", json!({ "query": "x" }))
+        .unwrap_err();
+    assert_eq!(not_logged_in["code"], "session_expired");
+    assert!(not_logged_in["message"]
+        .as_str()
+        .unwrap()
+        .contains("log in"));
+    let wrong = shell
+        .call(
+            "login",
+            json!({ "username": "admin", "password": "not the password" }),
+        )
+        .unwrap_err();
+    assert_eq!(wrong["code"], "authentication_failed");
+    let overview = shell.call("store_overview", json!({})).unwrap();
+    assert_eq!(overview["initialized"], true);
+    assert_eq!(overview["clinic_name"], "Riverside Family Clinic");
+}
+
+#[test]
+fn no_command_returns_data_a_role_may_not_see() {
+    let clinic = Clinic::with_staff();
+    let mrn = clinic.register("Ngozi", "Okafor", "1984-03-27", Some("+49 30 1234567"));
+    clinic
+        .staff("dr.cole")
+        .write_note(
+            &mrn,
+            clinicdesk_core::NoteKind::Clinical,
+            None,
+            "Private clinical note.",
+            None,
+        )
+        .unwrap();
+    let shell = Shell::new(&clinic);
+    // (command, arguments, roles that may)
+    let table: Vec<(&str, Value, &[&str])> = vec![
+        (
+            "search_patients",
+            json!({ "query": "Okafor" }),
+            &["front_desk", "nurse", "clinician", "manager"],
+        ),
+        (
+            "open_chart",
+            json!({ "mrn": mrn }),
+            &["front_desk", "nurse", "clinician", "manager"],
+        ),
+        (
+            "vitals_flowsheet",
+            json!({ "mrn": mrn }),
+            &["nurse", "clinician"],
+        ),
+        (
+            "list_notes",
+            json!({ "mrn": mrn, "search": null }),
+            &["nurse", "clinician"],
+        ),
+        (
+            "audit_list",
+            json!({ "filter": {} }),
+            &["administrator", "manager"],
+        ),
+        ("access_report", json!({ "mrn": mrn }), &["manager"]),
+        ("list_users", json!({}), &["administrator", "manager"]),
+        ("security_settings", json!({}), &["administrator"]),
+        (
+            "emergency_review_list",
+            json!({ "includeReviewed": true }),
+            &["manager"],
+        ),
+        (
+            "week_schedule",
+            json!({ "providerId": null, "firstDay": "2026-11-02" }),
+            &["front_desk", "nurse", "clinician", "manager"],
+        ),
+    ];
+    for (role, username, password) in [
+        ("administrator", "admin", ADMIN_PASSWORD),
+        ("front_desk", "frank", STAFF_PASSWORD),
+        ("nurse", "nurse.joy", STAFF_PASSWORD),
+        ("clinician", "dr.cole", STAFF_PASSWORD),
+        ("manager", "mona", STAFF_PASSWORD),
+    ] {
+        let session = shell
+            .call(
+                "login",
+                json!({ "username": username, "password": password }),
+            )
+            .unwrap();
+        assert_eq!(session["user"]["role"], role);
+        for (command, arguments, allowed) in &table {
+            let response = shell.call(command, arguments.clone());
+            match (allowed.contains(&role), response) {
+                (true, Ok(_)) => {}
+                (false, Err(error)) => assert_eq!(
+                    error["code"], "permission_denied",
+                    "{command} as {role}: {error}"
+                ),
+                (true, Err(error)) => panic!("{command} as {role} should work: {error}"),
+                (false, Ok(data)) => {
+                    panic!("{command} as {role} returned data it may not see: {data}")
+                }
+            }
+        }
+        // The chart a front-desk user opens has no clinical content in it.
+        if role == "front_desk" || role == "manager" {
+            let chart = shell.call("open_chart", json!({ "mrn": mrn })).unwrap();
+            assert!(
+                chart["recent_notes"].as_array().unwrap().is_empty(),
+                "{role} sees no notes"
+            );
+            assert!(
+                chart["recent_vitals"].as_array().unwrap().is_empty(),
+                "{role} sees no vitals"
+            );
+        }
+        if role == "clinician" {
+            let chart = shell.call("open_chart", json!({ "mrn": mrn })).unwrap();
+            assert_eq!(chart["recent_notes"][0]["body"], "Private clinical note.");
+        }
+        // An administrator's audit view holds security events only: no patient ids.
+        if role == "administrator" {
+            let entries = shell
+                .call("audit_list", json!({ "filter": { "limit": 10000 } }))
+                .unwrap();
+            assert!(
+                entries
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| e["patient_id"].is_null()),
+                "no patient data for administrators"
+            );
+        }
+        shell.call("logoff", json!({ "idle": false })).unwrap();
+    }
+}
+
+#[test]
+fn a_draft_saved_before_idle_logoff_is_offered_back_to_the_same_user() {
+    let clinic = Clinic::with_staff();
+    let shell = Shell::new(&clinic);
+    shell
+        .call(
+            "login",
+            json!({ "username": "nurse.joy", "password": STAFF_PASSWORD }),
+        )
+        .unwrap();
+    shell
+        .call(
+            "save_draft",
+            json!({ "formKey": "vitals:4830172955", "payload": { "systolic": "142" } }),
+        )
+        .unwrap();
+    clinic.clock.advance(chrono::Duration::seconds(601));
+    let expired = shell.call("touch", json!({})).unwrap_err();
+    assert_eq!(expired["code"], "session_expired");
+    shell
+        .call(
+            "login",
+            json!({ "username": "dr.cole", "password": STAFF_PASSWORD }),
+        )
+        .unwrap();
+    assert_eq!(shell.call("drafts", json!({})).unwrap(), json!([]));
+    shell
+        .call(
+            "login",
+            json!({ "username": "nurse.joy", "password": STAFF_PASSWORD }),
+        )
+        .unwrap();
+    let drafts = shell.call("drafts", json!({})).unwrap();
+    assert_eq!(drafts[0]["payload"]["systolic"], "142");
+}
+
+#[test]
+fn every_listed_command_is_granted_and_registered() {
+    let clinic = Clinic::new();
+    let shell = Shell::new(&clinic);
+    let list = include_str!("../commands.txt");
+    for command in list.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        // Arguments are deliberately missing: a registered, granted command answers with its own
+        // complaint about them (or works); an unknown or ungranted one is refused by Tauri.
+        let outcome = shell.call(command, json!({}));
+        if let Err(error) = outcome {
+            let text = error.to_string();
+            assert!(
+                !text.contains("not allowed") && !text.contains("not found"),
+                "{command}: {text}"
+            );
+        }
+    }
+    let unknown = shell
+        .call("drop_all_tables", json!({}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        unknown.contains("not found") || unknown.contains("not allowed"),
+        "{unknown}"
+    );
+}
