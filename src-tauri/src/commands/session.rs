@@ -176,7 +176,11 @@ pub fn load_demo_data(
             ("demo.manager", "manager", "Max Manager"),
         ] {
             let password = session.add_user(username, name, role)?;
-            staff.push((username.to_owned(), role.to_owned(), password.0.to_string()));
+            staff.push(DemoStaffMember {
+                username: username.to_owned(),
+                role: role.to_owned(),
+                temporary_password: password.0.to_string(),
+            });
         }
         let summary = session.generate_demo_data(
             DemoSize::Tiny,
@@ -185,6 +189,6 @@ pub fn load_demo_data(
             Some("demo.doctor"),
             |_| {},
         )?;
-        Ok((summary, staff))
+        Ok(DemoLoaded { summary, staff })
     })
 }
