@@ -162,11 +162,24 @@ pub fn discard_draft(state: State<'_, AppState>, form_key: String) -> Result<()>
     state.with_session(|session| session.discard_draft(&form_key))
 }
 
+/// A demo user and the one-time password to give them.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DemoStaffMember {
+    pub username: String,
+    pub role: String,
+    pub temporary_password: String,
+}
+
+/// What loading demo data made.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DemoLoaded {
+    pub summary: DemoSummary,
+    pub staff: Vec<DemoStaffMember>,
+}
+
 /// Fills a new clinic with demo data and demo staff; returns their one-time passwords.
 #[tauri::command]
-pub fn load_demo_data(
-    state: State<'_, AppState>,
-) -> Result<(DemoSummary, Vec<(String, String, String)>)> {
+pub fn load_demo_data(state: State<'_, AppState>) -> Result<DemoLoaded> {
     state.with_session(|session| {
         let mut staff = Vec::new();
         for (username, role, name) in [
