@@ -1,6 +1,7 @@
 //! The Clinicdesk desktop app: a Tauri 2 shell over clinicdesk-core. This crate holds no domain
 //! logic: commands take the session, call the core, and return `{code, message}` errors.
 
+pub mod bindings;
 pub mod commands;
 pub mod state;
 

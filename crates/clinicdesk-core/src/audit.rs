@@ -18,6 +18,7 @@ use crate::environment::{format_timestamp, Environment};
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How an audited attempt ended.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
@@ -93,6 +94,7 @@ impl NewAuditEntry {
 }
 
 /// A stored entry, as listed and exported.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub seq: i64,
@@ -220,6 +222,7 @@ pub fn append(
 }
 
 /// The result of a successful verification.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditVerification {
     pub entries: i64,
@@ -282,6 +285,7 @@ pub fn verify_chain(connection: &Connection) -> Result<AuditVerification> {
 }
 
 /// Filters for listing the trail; all are optional and combine with AND.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditFilter {
     pub username: Option<String>,

@@ -8,6 +8,7 @@ use crate::permission::Permission;
 use crate::session::Session;
 
 /// One line of a patient's access report.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessReportLine {
     pub occurred_at: String,

@@ -17,6 +17,7 @@ use crate::session::Session;
 use crate::vital_signs::{body_mass_index, interpret, VitalKind};
 
 /// The reference data sets of TARGETS.md.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DemoSize {
@@ -51,6 +52,7 @@ impl DemoSize {
 }
 
 /// What the generator wrote.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoSummary {
     #[serde(skip)]

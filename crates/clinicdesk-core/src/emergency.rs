@@ -17,6 +17,7 @@ use crate::settings;
 pub const MIN_REASON_CHARS: usize = 10;
 
 /// One emergency-access grant, as the manager reviews it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmergencyGrant {
     pub id: String,

@@ -12,6 +12,7 @@ use crate::permission::Permission;
 use crate::session::Session;
 
 /// Clinical notes are written by clinicians, nursing notes by nurses.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoteKind {
@@ -46,6 +47,7 @@ impl NoteKind {
 }
 
 /// A note with its addenda.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
     pub id: String,

@@ -16,6 +16,7 @@ use crate::permission::Permission;
 use crate::session::Session;
 
 /// One search result.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatientHit {
     pub patient_id: String,
@@ -31,6 +32,7 @@ pub struct PatientHit {
 }
 
 /// Changes to demographics; `None` leaves a field as it is.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemographicsChange {
     pub given_name: Option<String>,
@@ -41,6 +43,7 @@ pub struct DemographicsChange {
 }
 
 /// A merge as recorded, for undoing it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergeRecord {
     pub merge_id: String,

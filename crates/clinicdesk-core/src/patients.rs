@@ -14,6 +14,7 @@ use crate::permission::Permission;
 use crate::session::Session;
 
 /// Administrative sex, as registered.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
@@ -47,6 +48,7 @@ impl Sex {
 }
 
 /// What the front desk types to register a patient.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPatient {
     pub given_name: String,
@@ -60,6 +62,7 @@ pub struct NewPatient {
 }
 
 /// An existing record the new one may duplicate.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LikelyDuplicate {
     pub patient_id: String,
@@ -71,6 +74,7 @@ pub struct LikelyDuplicate {
 }
 
 /// The outcome of a registration attempt.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Registration {
@@ -85,6 +89,7 @@ pub enum Registration {
 }
 
 /// Demographics as shown at the top of a chart.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Demographics {
     pub patient_id: String,
@@ -99,6 +104,7 @@ pub struct Demographics {
 }
 
 /// A chart as the caller's role may see it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chart {
     pub demographics: Demographics,
@@ -113,6 +119,7 @@ pub struct Chart {
 }
 
 /// One observation as the chart summary shows it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChartObservation {
     pub id: String,
@@ -125,6 +132,7 @@ pub struct ChartObservation {
 }
 
 /// One upcoming appointment on the chart.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartAppointment {
     pub id: String,
@@ -134,6 +142,7 @@ pub struct ChartAppointment {
 }
 
 /// One note on the chart summary.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartNote {
     pub id: String,

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A permission an operation needs. The codes equal the `permissions` table's rows.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Permission {
     UsersList,
@@ -99,6 +100,7 @@ impl Permission {
 }
 
 /// The five roles the store is seeded with.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

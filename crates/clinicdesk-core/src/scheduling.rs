@@ -16,6 +16,7 @@ use crate::permission::Permission;
 use crate::session::Session;
 
 /// Appointment statuses and the moves allowed between them.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
@@ -83,6 +84,7 @@ impl AppointmentStatus {
 }
 
 /// A provider as the schedule shows them.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provider {
     pub id: String,
@@ -91,6 +93,7 @@ pub struct Provider {
 }
 
 /// One working window of a weekday (ISO 1 = Monday), in local minutes after midnight.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkingWindow {
     pub weekday: u32,
@@ -99,6 +102,7 @@ pub struct WorkingWindow {
 }
 
 /// An appointment type with its default length.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentType {
     pub id: String,
@@ -107,6 +111,7 @@ pub struct AppointmentType {
 }
 
 /// A weekly repetition: every `every_weeks` weeks, until a day or for a number of times.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repeat {
     pub every_weeks: u32,
@@ -115,6 +120,7 @@ pub struct Repeat {
 }
 
 /// What the front desk fills in to book.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingRequest {
     pub mrn: String,
@@ -131,6 +137,7 @@ pub struct BookingRequest {
 }
 
 /// An appointment as lists show it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
     pub id: String,

@@ -24,6 +24,7 @@ use crate::permission::{Permission, Role};
 use crate::{changes, settings};
 
 /// The signed-in user, as the UI shows them.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
     pub id: String,
@@ -33,6 +34,7 @@ pub struct SessionUser {
 }
 
 /// Why a session ended.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogoffReason {
@@ -926,6 +928,7 @@ impl Session {
 }
 
 /// A saved, unsubmitted form.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Draft {
     pub form_key: String,

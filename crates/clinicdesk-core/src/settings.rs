@@ -47,6 +47,7 @@ pub(crate) fn read_integer(connection: &Connection, key: &str) -> Result<i64> {
 }
 
 /// The security settings an administrator sets.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecuritySettings {
     pub idle_logoff_seconds: i64,

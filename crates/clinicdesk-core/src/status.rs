@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::session::Session;
 
 /// What `clinicdesk status` and the desktop app's status panel show.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreStatus {
     pub store_path: String,

@@ -15,6 +15,7 @@ use crate::permission::{Permission, Role};
 use crate::session::Session;
 
 /// A user account as the administrator sees it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
     pub id: String,

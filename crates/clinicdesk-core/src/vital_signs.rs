@@ -5,6 +5,7 @@ use clinicdesk_error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Which vital a reading is.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VitalKind {
@@ -21,6 +22,7 @@ pub enum VitalKind {
 }
 
 /// How a value compares with the reference ranges.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Interpretation {

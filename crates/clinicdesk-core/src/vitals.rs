@@ -15,6 +15,7 @@ use crate::session::Session;
 use crate::vital_signs::{body_mass_index, check_plausible, interpret, to_canonical, VitalKind};
 
 /// One value as entered, in any accepted unit.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VitalReading {
     pub kind: VitalKind,
@@ -25,6 +26,7 @@ pub struct VitalReading {
 }
 
 /// A stored observation.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub id: String,
@@ -38,6 +40,7 @@ pub struct Observation {
 }
 
 /// A vitals set as recorded.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VitalsSet {
     pub id: String,
@@ -47,6 +50,7 @@ pub struct VitalsSet {
 }
 
 /// One point of a trend.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrendPoint {
     pub effective_at: String,

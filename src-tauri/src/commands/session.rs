@@ -10,7 +10,7 @@ use tauri::State;
 use crate::state::AppState;
 
 /// What the window shows before anyone logs in.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct StoreOverview {
     pub data_folder: String,
     pub initialized: bool,
@@ -18,7 +18,7 @@ pub struct StoreOverview {
 }
 
 /// The signed-in user and what the UI needs to know about them.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub user: SessionUser,
     pub permissions: Vec<Permission>,
@@ -28,13 +28,13 @@ pub struct SessionInfo {
 }
 
 /// What the first-run screen shows once, and what it needs.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct FirstRun {
     pub recovery_key: String,
     pub administrator: SessionUser,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(ts_rs::TS, Debug, Deserialize)]
 pub struct FirstRunRequest {
     pub clinic_name: String,
     pub time_zone: String,
@@ -163,7 +163,7 @@ pub fn discard_draft(state: State<'_, AppState>, form_key: String) -> Result<()>
 }
 
 /// A demo user and the one-time password to give them.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct DemoStaffMember {
     pub username: String,
     pub role: String,
@@ -171,7 +171,7 @@ pub struct DemoStaffMember {
 }
 
 /// What loading demo data made.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct DemoLoaded {
     pub summary: DemoSummary,
     pub staff: Vec<DemoStaffMember>,

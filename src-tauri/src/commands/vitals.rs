@@ -8,7 +8,7 @@ use tauri::State;
 use crate::state::AppState;
 
 /// One row of PRODUCT.md's vital-signs table, for the form's inline checks and flags.
-#[derive(Debug, Serialize)]
+#[derive(ts_rs::TS, Debug, Serialize)]
 pub struct VitalDefinitionView {
     pub kind: VitalKind,
     pub label: &'static str,
