@@ -17,6 +17,11 @@ pub struct VitalDefinitionView {
     pub plausible_low: f64,
     pub plausible_high: f64,
     pub normal: Option<(f64, f64)>,
+    /// Critical below this value.
+    pub critical_below: Option<f64>,
+    /// Critical above this value (or at it, when the flag says so).
+    pub critical_high: Option<(f64, bool)>,
+    pub decimals: u32,
 }
 
 #[tauri::command]
@@ -31,6 +36,9 @@ pub fn vital_definitions() -> Vec<VitalDefinitionView> {
             plausible_low: d.plausible.0,
             plausible_high: d.plausible.1,
             normal: d.normal,
+            critical_below: d.critical_below,
+            critical_high: d.critical_high,
+            decimals: d.decimals,
         })
         .collect()
 }

@@ -147,4 +147,12 @@ export type DemoStaffMember = { username: string, role: string, temporary_passwo
 
 export type DemoLoaded = { summary: DemoSummary, staff: Array<DemoStaffMember>, };
 
-export type VitalDefinitionView = { kind: VitalKind, label: string, loinc: string, unit: string, plausible_low: number, plausible_high: number, normal: [number, number] | null, };
+export type VitalDefinitionView = { kind: VitalKind, label: string, loinc: string, unit: string, plausible_low: number, plausible_high: number, normal: [number, number] | null, 
+/**
+ * Critical below this value.
+ */
+critical_below: number | null, 
+/**
+ * Critical above this value (or at it, when the flag says so).
+ */
+critical_high: [number, boolean] | null, decimals: number, };
