@@ -1,0 +1,497 @@
+//! End to end in the real app and its real webview: tauri-driver with WebKitWebDriver, under Xvfb
+//! (`scripts/test` runs the suite with `xvfb-run`). One clinic's day, person by person, on a new
+//! store: first run with demo data and login; an administrator adds a user and changes a role;
+//! that user must change the one-time password; the front desk registers, books, reschedules and
+//! checks in; a nurse records vitals (abnormal flagged, implausible refused); a clinician writes a
+//! note; a manager reviews the audit trail; idle logoff keeps a half-typed form for the same user.
+//! Each main screen is saved as a PNG (`target/e2e-screenshots/`, and `docs/screenshots/` with
+//! `UPDATE_SCREENSHOTS=1`).
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const ADMIN_PASSWORD: &str = "violet tractor umbrella sings";
+const STAFF_PASSWORD: &str = "copper willow basket thunder";
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Desktop {
+    driver: Child,
+    client: Client,
+    shots: PathBuf,
+}
+
+fn wait_for_port(port: u16, within: Duration) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < within,
+            "tauri-driver did not listen on port {port} within {within:?}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+impl Desktop {
+    async fn start(data_dir: &std::path::Path) -> Desktop {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "the end-to-end tests need a display: run them with `xvfb-run -a` (scripts/test does)"
+        );
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                "4444",
+                "--native-port",
+                "4445",
+                "--native-driver",
+                "/usr/bin/WebKitWebDriver",
+            ])
+            .env("CLINICDESK_DATA_DIR", data_dir)
+            .env("CLINICDESK_WORKSTATION", "front-desk-1")
+            .spawn()
+            .expect("tauri-driver is installed (scripts/setup installs it)");
+        wait_for_port(4444, Duration::from_secs(30));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinicdesk-desktop") }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect("http://127.0.0.1:4444")
+            .await
+            .expect("a WebDriver session");
+        client.set_window_size(1280, 860).await.ok();
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Desktop {
+            driver,
+            client,
+            shots,
+        }
+    }
+
+    /// Saves what the window shows, then fails with `why` (so a failure can be seen, not guessed).
+    async fn fail(&self, why: String) -> ! {
+        if let Ok(png) = self.client.screenshot().await {
+            std::fs::write(self.shots.join("failure.png"), png).ok();
+        }
+        let text = match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        panic!("{why}\n--- the window showed (target/e2e-screenshots/failure.png) ---\n{text}");
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => self.fail(format!("{css} did not appear: {e}")).await,
+        }
+    }
+
+    async fn button(&self, text: &str) -> Element {
+        let xpath = format!("//button[normalize-space()=\"{text}\"]");
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => {
+                self.fail(format!("button {text:?} did not appear: {e}"))
+                    .await
+            }
+        }
+    }
+
+    async fn click(&self, text: &str) {
+        self.button(text)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {text:?}: {e}"));
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.ok();
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// Waits until the element's text contains `expected` (conditions, not sleeps).
+    async fn wait_text(&self, css: &str, expected: &str) -> String {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(expected) {
+                        return text;
+                    }
+                }
+            }
+            if started.elapsed() > WAIT {
+                self.fail(format!("{css} never said {expected:?}")).await;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), &png).unwrap();
+        if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+            let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+        }
+    }
+
+    async fn login(&self, username: &str, password: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click("Log in").await;
+    }
+
+    /// First login with a one-time password: the app insists on a new one.
+    async fn first_login(&self, username: &str, one_time: &str) {
+        self.login(username, one_time).await;
+        self.find("#new-password").await;
+        self.fill("#current", one_time).await;
+        self.fill("#new-password", STAFF_PASSWORD).await;
+        self.fill("#repeat", STAFF_PASSWORD).await;
+        self.click("Save and continue").await;
+        self.button("Log off").await;
+    }
+
+    async fn logoff(&self) {
+        self.click("Log off").await;
+        self.find("#username").await;
+    }
+
+    async fn open_patient(&self, mrn: &str) {
+        self.click("Patients").await;
+        self.fill("#search", mrn).await;
+        self.wait_text("#results", mrn).await;
+        self.find("#search")
+            .await
+            .send_keys("\u{E007}")
+            .await
+            .unwrap(); // Enter opens the first hit
+        self.wait_text("h1", ",").await;
+    }
+
+    async fn stop(mut self) {
+        self.client.close().await.ok();
+        // SIGTERM, so tauri-driver also stops its WebKitWebDriver.
+        Command::new("kill")
+            .args(["-TERM", &self.driver.id().to_string()])
+            .status()
+            .ok();
+        self.driver.wait().ok();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clinic_day_person_by_person_in_the_real_app() {
+    let data = tempfile::tempdir().unwrap();
+    let app = Desktop::start(data.path()).await;
+
+    // First run: the clinic, the administrator, the recovery key, demo data.
+    app.fill("#clinic", "Riverside Family Clinic").await;
+    app.fill("#zone", "Europe/Berlin").await;
+    app.fill("#admin-name", "Alex Admin").await;
+    app.fill("#admin-password", "short").await;
+    app.fill("#admin-repeat", "short").await;
+    app.click("Create the clinic").await;
+    app.wait_text(".error", "too short").await;
+    app.fill("#admin-password", ADMIN_PASSWORD).await;
+    app.fill("#admin-repeat", ADMIN_PASSWORD).await;
+    app.screenshot("01-first-run").await;
+    app.click("Create the clinic").await;
+    let key = app.text("[data-testid=recovery-key]").await;
+    assert_eq!(
+        key.split('-').count(),
+        8,
+        "the recovery key is shown: {key}"
+    );
+    app.find("input[type=checkbox]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.click("Try with demo data").await;
+    let nurse_one_time = app.text("[data-testid='demo-password-demo.nurse']").await;
+    let front_desk_one_time = app
+        .text("[data-testid='demo-password-demo.frontdesk']")
+        .await;
+    let doctor_one_time = app.text("[data-testid='demo-password-demo.doctor']").await;
+    let manager_one_time = app.text("[data-testid='demo-password-demo.manager']").await;
+    app.screenshot("02-demo-ready").await;
+    app.click("Go to the login").await;
+    app.find("#username").await;
+    app.login("admin", "not the password at all").await;
+    app.wait_text("[data-testid=login-error]", "Wrong username or password")
+        .await;
+    app.screenshot("03-login").await;
+
+    // The administrator adds a user and changes a role; no patient data on these screens.
+    app.login("admin", ADMIN_PASSWORD).await;
+    app.click("Users").await;
+    app.fill("#new-username", "nina.new").await;
+    app.fill("#new-name", "Nina New").await;
+    app.click("Add user").await;
+    let nina_one_time = app.text("[data-testid=issued-password]").await;
+    app.find("#role-nina\\.new")
+        .await
+        .send_keys("nurse")
+        .await
+        .unwrap();
+    app.wait_text("[data-testid='user-nina.new']", "nina.new")
+        .await;
+    app.screenshot("04-admin-users").await;
+    let role = app
+        .find("#role-nina\\.new")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(role.as_deref(), Some("nurse"), "the role was changed");
+    let page = app.client.source().await.unwrap();
+    assert!(
+        !page.contains("Patients"),
+        "an administrator sees no patient screens"
+    );
+    app.click("Security").await;
+    app.fill("#idle", "60").await;
+    app.fill("#warning", "10").await;
+    app.click("Save settings").await;
+    app.wait_text("[role=status]", "Saved").await;
+    app.logoff().await;
+
+    // The new user must choose a password at first login.
+    app.login("nina.new", &nina_one_time).await;
+    app.find("#new-password").await;
+    app.screenshot("05-change-password").await;
+    app.fill("#current", &nina_one_time).await;
+    app.fill("#new-password", "nina").await;
+    app.fill("#repeat", "nina").await;
+    app.click("Save and continue").await;
+    app.wait_text("[data-testid=password-error]", "too short")
+        .await;
+    app.fill("#new-password", STAFF_PASSWORD).await;
+    app.fill("#repeat", STAFF_PASSWORD).await;
+    app.click("Save and continue").await;
+    app.button("Log off").await;
+    app.logoff().await;
+
+    // Front desk: register (with the duplicate warning), book, reschedule, check in.
+    app.first_login("demo.frontdesk", &front_desk_one_time)
+        .await;
+    app.click("New patient").await;
+    app.fill("#given", "Ngozi").await;
+    app.fill("#family", "Okafor").await;
+    app.fill("#dob", "1984-03-27").await;
+    app.fill("#phone", "+49 30 1234567").await;
+    app.find("#sex").await.send_keys("Female").await.unwrap();
+    app.click("Register").await;
+    let registered = app.wait_text("[role=status]", "MRN").await;
+    let mrn = registered
+        .split("MRN ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('.')
+        .trim()
+        .to_owned();
+    app.click("New patient").await;
+    app.fill("#given", "Ngozi").await;
+    app.fill("#family", "Okafr").await;
+    app.fill("#dob", "1984-03-27").await;
+    app.click("Register").await;
+    app.wait_text("[data-testid=duplicate-warning]", &mrn).await;
+    app.screenshot("06-front-desk-duplicate-warning").await;
+    app.fill("#search", "okafr ngozi").await;
+    app.wait_text("#results", &mrn).await;
+    app.screenshot("07-front-desk-search").await;
+    app.click("Schedule").await;
+    app.click("Book appointment").await;
+    app.fill("#book-patient", &mrn).await;
+    app.button(&format!("Okafor, Ngozi · 1984-03-27 · {mrn}"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.click("Next free").await;
+    let slot = app
+        .find("#book-at")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(slot.len(), 16, "next free slot filled in: {slot:?}");
+    app.click("Book").await;
+    app.wait_text("[data-testid=schedule-message]", "Booked Ngozi Okafor")
+        .await;
+    app.button(&format!("{} Ngozi Okafor · booked", &slot[11..]))
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.click("Next free").await;
+    app.click("Move").await;
+    let moved = app
+        .wait_text("[data-testid=schedule-message]", "Moved Ngozi Okafor")
+        .await;
+    assert!(!moved.contains(&slot), "moved away from {slot}: {moved}");
+    app.click("Check in").await;
+    app.wait_text("[data-testid=schedule-message]", "arrived")
+        .await;
+    app.screenshot("08-front-desk-schedule").await;
+    app.logoff().await;
+
+    // Nurse: implausible refused, abnormal flagged, BMI shown.
+    app.first_login("demo.nurse", &nurse_one_time).await;
+    app.open_patient(&mrn).await;
+    app.fill("#vital-heart_rate", "400").await;
+    app.wait_text(
+        "[data-testid=vital-heart_rate-note]",
+        "outside the plausible range 20–300",
+    )
+    .await;
+    assert!(
+        app.button("Save vitals")
+            .await
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some(),
+        "an implausible value cannot be saved"
+    );
+    app.fill("#vital-heart_rate", "88").await;
+    app.fill("#vital-systolic", "182").await;
+    app.fill("#vital-diastolic", "95").await;
+    app.fill("#vital-temperature", "100.4").await;
+    app.find("button[aria-label^='Unit for body temperature']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.fill("#vital-weight", "68").await;
+    app.fill("#vital-height", "177.8").await;
+    app.wait_text("[data-testid=vital-systolic-note]", "critical high")
+        .await;
+    app.wait_text("[data-testid=bmi]", "21.5").await;
+    app.screenshot("09-nurse-vitals-form").await;
+    app.click("Save vitals").await;
+    let saved = app.wait_text("[data-testid=vitals-saved]", "Flagged").await;
+    assert!(
+        saved.contains("systolic blood pressure 182") && saved.contains("critical high"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("body temperature 38"),
+        "°F converted: {saved}"
+    );
+    app.screenshot("10-nurse-flowsheet").await;
+    app.logoff().await;
+
+    // Clinician: a note on the chart.
+    app.first_login("demo.doctor", &doctor_one_time).await;
+    app.open_patient(&mrn).await;
+    app.click("Notes").await;
+    app.fill("#note-title", "Hypertension").await;
+    app.fill(
+        "#note-body",
+        "BP 182/95 today, asymptomatic. Recheck in one week; home readings.",
+    )
+    .await;
+    app.click("Save note").await;
+    app.wait_text(".note-card", "Recheck in one week").await;
+    app.screenshot("11-clinician-notes").await;
+    app.click("Vitals").await;
+    app.find(".trend").await;
+    app.client
+        .execute(
+            "document.querySelector('.trend').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.screenshot("12-clinician-vitals-trend").await;
+    app.logoff().await;
+
+    // Manager: the audit trail shows who did what.
+    app.first_login("demo.manager", &manager_one_time).await;
+    app.wait_text("table", "vitals.record").await;
+    app.click("Verify the trail").await;
+    app.wait_text("[role=status]", "intact").await;
+    app.fill("#report-mrn", &mrn).await;
+    app.click("Show").await;
+    app.wait_text(".card:last-child table", "demo.nurse").await;
+    app.client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
+    app.screenshot("13-manager-audit").await;
+    app.logoff().await;
+
+    // Idle logoff (60 s, warning 10 s, set above) keeps the half-typed form for the same nurse.
+    app.login("demo.nurse", STAFF_PASSWORD).await;
+    app.open_patient(&mrn).await;
+    app.fill("#vital-systolic", "150").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(Locator::Css("[data-testid=idle-countdown]"))
+        .await
+        .expect("the idle warning appears");
+    app.screenshot("14-idle-warning").await;
+    let login_again = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#username"))
+        .await
+        .expect("logged off");
+    drop(login_again);
+    app.wait_text("[role=status]", "logged off after 1 minutes")
+        .await;
+    app.login("demo.nurse", STAFF_PASSWORD).await;
+    app.wait_text("[data-testid=draft-banner]", "unsaved vitals form")
+        .await;
+    app.screenshot("15-draft-offered").await;
+    app.click("Restore it").await;
+    let restored = app
+        .find("#vital-systolic")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        restored.as_deref(),
+        Some("150"),
+        "the half-typed value came back"
+    );
+    app.stop().await;
+}
