@@ -413,7 +413,28 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         saved.contains("body temperature 38"),
         "°F converted: {saved}"
     );
+    app.client
+        .execute(
+            "document.querySelector('table.flowsheet').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
     app.screenshot("10-nurse-flowsheet").await;
+    // A mistaken value is never edited: it is marked entered-in-error, with a reason, and stays visible.
+    app.find("button[aria-label='Mark weight 68 entered in error']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.fill("input[id^=error-reason]", "weighed with coat and boots")
+        .await;
+    app.click("Mark in error").await;
+    app.wait_text(
+        "table.flowsheet",
+        "entered in error: weighed with coat and boots",
+    )
+    .await;
     app.logoff().await;
 
     // Clinician: a note on the chart.
