@@ -4,9 +4,9 @@
 
 use ts_rs::TS;
 
-use crate::commands::session::{
-    DemoLoaded, DemoStaffMember, FirstRun, FirstRunRequest, SessionInfo, StoreOverview,
-};
+use clinicdesk_core::demo_data::DemoStaffMember;
+
+use crate::commands::session::{DemoLoaded, FirstRun, FirstRunRequest, SessionInfo, StoreOverview};
 use crate::commands::vitals::VitalDefinitionView;
 
 macro_rules! declarations {

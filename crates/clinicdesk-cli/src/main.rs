@@ -894,16 +894,7 @@ fn run_emergency(session: &mut Session, command: EmergencyCommand, out: &Output)
 
 fn run_demo_data(session: &mut Session, size: &str, seed: u64, out: &Output) -> Result<()> {
     let size = clinicdesk_core::DemoSize::from_name(size)?;
-    let mut staff = Vec::new();
-    for (username, role, name) in [
-        ("demo.frontdesk", "front_desk", "Fran Desk"),
-        ("demo.nurse", "nurse", "Nora Nurse"),
-        ("demo.doctor", "clinician", "Dr. Clara Clinician"),
-        ("demo.manager", "manager", "Max Manager"),
-    ] {
-        let password = session.add_user(username, name, role)?;
-        staff.push((username, role, password));
-    }
+    let staff = session.add_demo_staff()?;
     let started = std::time::Instant::now();
     let summary = session.generate_demo_data(
         size,
@@ -925,7 +916,7 @@ fn run_demo_data(session: &mut Session, size: &str, seed: u64, out: &Output) -> 
             "summary": summary,
             "seconds": seconds,
             "rows_per_second": summary.rows as f64 / seconds.max(0.001),
-            "staff": staff.iter().map(|(u, r, p)| serde_json::json!({ "username": u, "role": r, "temporary_password": p.0.as_str() })).collect::<Vec<_>>(),
+            "staff": staff,
         }),
         || {
             let mut text = format!(
@@ -933,8 +924,8 @@ fn run_demo_data(session: &mut Session, size: &str, seed: u64, out: &Output) -> 
                 summary.patients, summary.appointments, summary.vitals_sets, summary.observations, summary.notes, summary.rows, seconds,
                 summary.rows as f64 / seconds.max(0.001)
             );
-            for (username, role, password) in &staff {
-                text.push_str(&format!("  {username:<16} {role:<11} {}\n", password.0.as_str()));
+            for member in &staff {
+                text.push_str(&format!("  {:<16} {:<11} {}\n", member.username, member.role, member.temporary_password));
             }
             text.trim_end().to_owned()
         },

@@ -122,3 +122,14 @@ pub fn record_update(
 ) -> Result<()> {
     record(connection, environment, table, id, "update", by)
 }
+
+/// This store's clinic (recorded at init).
+pub fn clinic_id(connection: &Connection) -> Result<String> {
+    connection
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'clinic_id'",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(sql_error("reading the clinic"))
+}

@@ -377,14 +377,7 @@ impl Session {
         };
         let recorder_id = user_named(self, recorder)?;
         let author_id = user_named(self, author)?;
-        let clinic_id: String = self
-            .connection()?
-            .query_row(
-                "SELECT value FROM store_meta WHERE key = 'clinic_id'",
-                [],
-                |row| row.get(0),
-            )
-            .map_err(sql_error("reading the clinic"))?;
+        let clinic_id = crate::changes::clinic_id(self.connection()?)?;
         let zone = crate::scheduling::clinic_zone(self.connection()?)?;
         // A bulk import: commits need not reach the disk one by one, and a large page cache
         // keeps index pages decrypted between rows.
@@ -874,4 +867,38 @@ fn insert_notes(
         }
     }
     Ok(written)
+}
+
+/// A demo user and the one-time password to give them.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoStaffMember {
+    pub username: String,
+    pub role: String,
+    pub temporary_password: String,
+}
+
+/// The demo clinic's staff: who they are and what role they play.
+pub const DEMO_STAFF: [(&str, &str, &str); 4] = [
+    ("demo.frontdesk", "front_desk", "Fran Desk"),
+    ("demo.nurse", "nurse", "Nora Nurse"),
+    ("demo.doctor", "clinician", "Dr. Clara Clinician"),
+    ("demo.manager", "manager", "Max Manager"),
+];
+
+impl Session {
+    /// Adds the demo staff (administrators only) and returns their one-time passwords; then
+    /// [`Session::generate_demo_data`] records vitals as the demo nurse and notes as the doctor.
+    pub fn add_demo_staff(&mut self) -> Result<Vec<DemoStaffMember>> {
+        let mut staff = Vec::new();
+        for (username, role, name) in DEMO_STAFF {
+            let password = self.add_user(username, name, role)?;
+            staff.push(DemoStaffMember {
+                username: username.to_owned(),
+                role: role.to_owned(),
+                temporary_password: password.0.to_string(),
+            });
+        }
+        Ok(staff)
+    }
 }

@@ -441,13 +441,7 @@ fn insert_patient(
 ) -> Result<String> {
     let id = session_env.new_id().to_string();
     let stamp = format_timestamp(session_env.now());
-    let clinic_id: String = transaction
-        .query_row(
-            "SELECT value FROM store_meta WHERE key = 'clinic_id'",
-            [],
-            |row| row.get(0),
-        )
-        .map_err(sql_error("reading the clinic"))?;
+    let clinic_id = changes::clinic_id(transaction)?;
     transaction
         .execute(
             "INSERT INTO patients (id, created_at, created_by, updated_at, updated_by, clinic_id, mrn, given_name, family_name, date_of_birth, sex, restricted)

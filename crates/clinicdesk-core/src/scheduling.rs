@@ -391,13 +391,7 @@ fn insert_appointment(
 ) -> Result<String> {
     let id = environment.new_id().to_string();
     let stamp = format_timestamp(environment.now());
-    let clinic_id: String = transaction
-        .query_row(
-            "SELECT value FROM store_meta WHERE key = 'clinic_id'",
-            [],
-            |row| row.get(0),
-        )
-        .map_err(sql_error("reading the clinic"))?;
+    let clinic_id = changes::clinic_id(transaction)?;
     transaction
         .execute(
             "INSERT INTO appointments (id, created_at, created_by, updated_at, updated_by, clinic_id, patient_id, provider_id,
@@ -460,9 +454,7 @@ impl Session {
         let by = self.user().id.clone();
         self.write(|transaction| {
             let id = environment.new_id().to_string();
-            let clinic_id: String = transaction
-                .query_row("SELECT value FROM store_meta WHERE key = 'clinic_id'", [], |row| row.get(0))
-                .map_err(sql_error("reading the clinic"))?;
+            let clinic_id = changes::clinic_id(transaction)?;
             transaction
                 .execute(
                     "INSERT INTO providers (id, created_at, created_by, updated_at, updated_by, clinic_id, user_id, display_name, specialty)
@@ -691,9 +683,7 @@ impl Session {
         let by = self.user().id.clone();
         self.write(|transaction| {
             let id = environment.new_id().to_string();
-            let clinic_id: String = transaction
-                .query_row("SELECT value FROM store_meta WHERE key = 'clinic_id'", [], |row| row.get(0))
-                .map_err(sql_error("reading the clinic"))?;
+            let clinic_id = changes::clinic_id(transaction)?;
             transaction
                 .execute(
                     "INSERT INTO appointment_types (id, created_at, created_by, updated_at, updated_by, clinic_id, name, default_minutes)

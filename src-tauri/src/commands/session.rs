@@ -1,5 +1,6 @@
 //! First run, login, password change, logoff, idle time and drafts.
 
+use clinicdesk_core::demo_data::DemoStaffMember;
 use clinicdesk_core::{
     DemoSize, DemoSummary, Draft, InitRequest, KdfParams, LogoffReason, Permission, Result,
     Session, SessionUser, SlotSecret,
@@ -162,14 +163,6 @@ pub fn discard_draft(state: State<'_, AppState>, form_key: String) -> Result<()>
     state.with_session(|session| session.discard_draft(&form_key))
 }
 
-/// A demo user and the one-time password to give them.
-#[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
-pub struct DemoStaffMember {
-    pub username: String,
-    pub role: String,
-    pub temporary_password: String,
-}
-
 /// What loading demo data made.
 #[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct DemoLoaded {
@@ -181,20 +174,7 @@ pub struct DemoLoaded {
 #[tauri::command]
 pub fn load_demo_data(state: State<'_, AppState>) -> Result<DemoLoaded> {
     state.with_session(|session| {
-        let mut staff = Vec::new();
-        for (username, role, name) in [
-            ("demo.frontdesk", "front_desk", "Fran Desk"),
-            ("demo.nurse", "nurse", "Nora Nurse"),
-            ("demo.doctor", "clinician", "Dr. Clara Clinician"),
-            ("demo.manager", "manager", "Max Manager"),
-        ] {
-            let password = session.add_user(username, name, role)?;
-            staff.push(DemoStaffMember {
-                username: username.to_owned(),
-                role: role.to_owned(),
-                temporary_password: password.0.to_string(),
-            });
-        }
+        let staff = session.add_demo_staff()?;
         let summary = session.generate_demo_data(
             DemoSize::Tiny,
             1,
