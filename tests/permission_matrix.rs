@@ -328,6 +328,16 @@ fn operations() -> Vec<Operation> {
             },
         },
         Operation {
+            name: "read working hours",
+            allowed: EVERYONE,
+            run: |s, f, _| s.working_hours(&f.provider_id).map(drop),
+        },
+        Operation {
+            name: "list appointment types",
+            allowed: EVERYONE,
+            run: |s, _, _| s.list_appointment_types().map(drop),
+        },
+        Operation {
             name: "list providers",
             allowed: EVERYONE,
             run: |s, _, _| s.list_providers().map(drop),

@@ -42,6 +42,10 @@ impl Desktop {
             std::env::var_os("DISPLAY").is_some(),
             "the end-to-end tests need a display: run them with `xvfb-run -a` (scripts/test does)"
         );
+        assert!(
+            TcpStream::connect(("127.0.0.1", 4444)).is_err(),
+            "port 4444 is already taken (a tauri-driver left over from another run?): stop it first"
+        );
         let driver = Command::new("tauri-driver")
             .args([
                 "--port",
@@ -282,6 +286,16 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         !page.contains("Patients"),
         "an administrator sees no patient screens"
     );
+    // A new clinic's providers and their weekly hours are set up in the app too.
+    app.click("Providers").await;
+    app.fill("#provider-name", "Dr. Amina Yusuf").await;
+    app.fill("#provider-specialty", "General practice").await;
+    app.click("Add provider").await;
+    app.wait_text("[role=status]", "Added Dr. Amina Yusuf")
+        .await;
+    app.click("Save hours").await;
+    app.wait_text("ul.hours", "Friday 13:00–17:00").await;
+    app.screenshot("04b-admin-providers").await;
     app.click("Security").await;
     app.fill("#idle", "60").await;
     app.fill("#warning", "10").await;

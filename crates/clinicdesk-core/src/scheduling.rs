@@ -503,6 +503,17 @@ impl Session {
             .map_err(sql_error("listing providers"))
     }
 
+    /// Schedule set-up (providers, hours, types) is readable by whoever reads schedules or
+    /// manages them (administrators manage them without seeing appointments).
+    fn authorize_schedule_read(&mut self, operation: &str) -> Result<()> {
+        let permission = if self.permissions().contains(&Permission::ScheduleManage) {
+            Permission::ScheduleManage
+        } else {
+            Permission::AppointmentsRead
+        };
+        self.authorize(operation, Some(permission), None).map(drop)
+    }
+
     fn provider_exists(&self, provider_id: &str) -> Result<String> {
         self.connection()?
             .query_row(
@@ -595,11 +606,7 @@ impl Session {
     }
 
     pub fn working_hours(&mut self, provider_id: &str) -> Result<Vec<WorkingWindow>> {
-        self.authorize(
-            "provider.hours_read",
-            Some(Permission::AppointmentsRead),
-            None,
-        )?;
+        self.authorize_schedule_read("provider.hours_read")?;
         self.provider_exists(provider_id)?;
         let connection = self.connection()?;
         let mut statement = connection
@@ -698,11 +705,7 @@ impl Session {
     }
 
     pub fn list_appointment_types(&mut self) -> Result<Vec<AppointmentType>> {
-        self.authorize(
-            "appointment_type.list",
-            Some(Permission::AppointmentsRead),
-            None,
-        )?;
+        self.authorize_schedule_read("appointment_type.list")?;
         let connection = self.connection()?;
         let mut statement = connection
             .prepare("SELECT id, name, default_minutes FROM appointment_types WHERE deleted_at IS NULL ORDER BY name")

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use clinicdesk_core::{
     Appointment, AppointmentStatus, AppointmentType, BookingRequest, Provider, Result,
+    WorkingWindow,
 };
 use tauri::State;
 
@@ -79,4 +80,57 @@ pub fn next_free_slot(
     from_local: NaiveDateTime,
 ) -> Result<Option<NaiveDateTime>> {
     state.with_session(|session| session.next_free_slot(&provider_id, minutes, from_local))
+}
+
+#[tauri::command]
+pub fn add_provider(
+    state: State<'_, AppState>,
+    display_name: String,
+    username: Option<String>,
+    specialty: Option<String>,
+) -> Result<Provider> {
+    state.with_session(|session| {
+        session.add_provider(&display_name, username.as_deref(), specialty.as_deref())
+    })
+}
+
+#[tauri::command]
+pub fn working_hours(
+    state: State<'_, AppState>,
+    provider_id: String,
+) -> Result<Vec<WorkingWindow>> {
+    state.with_session(|session| session.working_hours(&provider_id))
+}
+
+/// Replaces the windows of the given weekdays (ISO 1 = Monday); minutes after local midnight.
+#[tauri::command]
+pub fn set_working_hours(
+    state: State<'_, AppState>,
+    provider_id: String,
+    weekdays: Vec<u32>,
+    windows: Vec<(u32, u32)>,
+) -> Result<()> {
+    state.with_session(|session| session.set_working_hours(&provider_id, &weekdays, &windows))
+}
+
+#[tauri::command]
+pub fn add_day_off(
+    state: State<'_, AppState>,
+    provider_id: String,
+    first_day: NaiveDate,
+    last_day: NaiveDate,
+    reason: Option<String>,
+) -> Result<()> {
+    state.with_session(|session| {
+        session.add_day_off(&provider_id, first_day, last_day, reason.as_deref())
+    })
+}
+
+#[tauri::command]
+pub fn add_appointment_type(
+    state: State<'_, AppState>,
+    name: String,
+    default_minutes: u32,
+) -> Result<AppointmentType> {
+    state.with_session(|session| session.add_appointment_type(&name, default_minutes))
 }

@@ -51,6 +51,15 @@ export const api = {
     call<B.Appointment>("set_appointment_status", { id, status, reason }),
   nextFreeSlot: (providerId: string, minutes: number, fromLocal: string) =>
     call<string | null>("next_free_slot", { providerId, minutes, fromLocal }),
+  addProvider: (displayName: string, username: string | null, specialty: string | null) =>
+    call<B.Provider>("add_provider", { displayName, username, specialty }),
+  workingHours: (providerId: string) => call<B.WorkingWindow[]>("working_hours", { providerId }),
+  setWorkingHours: (providerId: string, weekdays: number[], windows: Array<[number, number]>) =>
+    call<null>("set_working_hours", { providerId, weekdays, windows }),
+  addDayOff: (providerId: string, firstDay: string, lastDay: string, reason: string | null) =>
+    call<null>("add_day_off", { providerId, firstDay, lastDay, reason }),
+  listAppointmentTypes: () => call<B.AppointmentType[]>("list_appointment_types"),
+  addAppointmentType: (name: string, defaultMinutes: number) => call<B.AppointmentType>("add_appointment_type", { name, defaultMinutes }),
   vitalDefinitions: () => call<B.VitalDefinitionView[]>("vital_definitions"),
   recordVitals: (mrn: string, readings: B.VitalReading[]) => call<B.VitalsSet>("record_vitals", { mrn, readings }),
   flowsheet: (mrn: string) => call<B.VitalsSet[]>("vitals_flowsheet", { mrn }),
