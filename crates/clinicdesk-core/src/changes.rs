@@ -133,3 +133,44 @@ pub fn clinic_id(connection: &Connection) -> Result<String> {
         )
         .map_err(sql_error("reading the clinic"))
 }
+
+/// One audited change of one row, inside the caller's transaction: the row before, the change
+/// itself, its outbox row, the row after, and the audit entry holding both (plus any details the
+/// entry already carries).
+pub(crate) struct RowChange<'a> {
+    pub table: &'a str,
+    pub id: &'a str,
+    pub object_type: &'a str,
+    pub patient_id: Option<&'a str>,
+    pub by: Option<&'a str>,
+}
+
+impl RowChange<'_> {
+    /// `change` sees the row as it was (to refuse a change that no longer applies).
+    pub(crate) fn apply(
+        &self,
+        connection: &Connection,
+        environment: &Environment,
+        entry: crate::audit::NewAuditEntry,
+        change: impl FnOnce(&serde_json::Value) -> Result<()>,
+    ) -> Result<()> {
+        let before = row_json(connection, self.table, self.id)?;
+        change(&before)?;
+        record_update(connection, environment, self.table, self.id, self.by)?;
+        let after = row_json(connection, self.table, self.id)?;
+        let mut details = serde_json::Map::new();
+        details.insert("before".into(), before);
+        details.insert("after".into(), after);
+        if let Some(extra) = entry.details.as_object() {
+            details.extend(extra.clone());
+        }
+        let mut entry = entry
+            .object(self.object_type, self.id)
+            .details(serde_json::Value::Object(details));
+        if let Some(patient_id) = self.patient_id {
+            entry = entry.patient(patient_id);
+        }
+        crate::audit::append(connection, environment, entry)?;
+        Ok(())
+    }
+}

@@ -55,8 +55,6 @@ impl DemoSize {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoSummary {
-    #[serde(skip)]
-    vitals_sets_in_chunk: u64,
     pub patients: u64,
     pub phones: u64,
     pub providers: u64,
@@ -748,10 +746,10 @@ fn insert_vitals(
     let sets_wanted = target.div_ceil(6);
     let per_patient = (sets_wanted as f64 / patients.len().max(1) as f64).max(0.0);
     let mut written = 0u64;
+    let mut sets_in_chunk = 0u64;
     for (index, patient) in patients.iter().enumerate() {
         // Spread the sets evenly: this patient gets what keeps the running total on target.
-        let due = (((index + 1) as f64 * per_patient).round() as u64)
-            .saturating_sub(generator.summary.vitals_sets_in_chunk);
+        let due = (((index + 1) as f64 * per_patient).round() as u64).saturating_sub(sets_in_chunk);
         let mut times: Vec<DateTime<Utc>> = (0..due)
             .map(|_| now - Duration::minutes(generator.rng.gen_range(60..(5 * 365 * 24 * 60))))
             .collect();
@@ -783,7 +781,7 @@ fn insert_vitals(
             set.execute(params![set_id, created, recorder, patient, stamp])
                 .map_err(sql_error("adding a vitals set"))?;
             generator.summary.vitals_sets += 1;
-            generator.summary.vitals_sets_in_chunk += 1;
+            sets_in_chunk += 1;
             generator.summary.rows += 1;
             for (kind, value) in values {
                 if written >= target {
@@ -811,7 +809,6 @@ fn insert_vitals(
             }
         }
     }
-    generator.summary.vitals_sets_in_chunk = 0;
     Ok(written)
 }
 

@@ -180,10 +180,10 @@ pub fn chart_on(
         let mut statement = connection
             .prepare_cached(
                 "SELECT id, effective_at, loinc_code, value, unit, interpretation, status FROM vital_observations
-                 WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY loinc_code, effective_at DESC",
+                 WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY effective_at DESC LIMIT 50",
             )
             .map_err(sql_error("reading vitals"))?;
-        let mut rows: Vec<ChartObservation> = statement
+        chart.recent_vitals = statement
             .query_map([patient_id], |row| {
                 Ok(ChartObservation {
                     id: row.get(0)?,
@@ -198,9 +198,6 @@ pub fn chart_on(
             .map_err(sql_error("reading vitals"))?
             .collect::<Result<_, _>>()
             .map_err(sql_error("reading vitals"))?;
-        rows.sort_by(|a, b| b.effective_at.cmp(&a.effective_at));
-        rows.truncate(50);
-        chart.recent_vitals = rows;
     }
     if parts.appointments {
         let mut statement = connection
@@ -677,24 +674,17 @@ impl Session {
         let actor = self.actor();
         let by = self.user().id.clone();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "patients", &patient_id)?;
-            transaction
-                .execute(
+            let row = changes::RowChange { table: "patients", id: &patient_id, object_type: "patient", patient_id: Some(&patient_id), by: Some(&by) };
+            let entry = NewAuditEntry::new(now, actor, "patient.update", AuditOutcome::Success);
+            row.apply(transaction, &environment, entry, |_| {
+                transaction
+                    .execute(
                     "UPDATE patients SET restricted = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4",
                     params![restricted, format_timestamp(now), by, patient_id],
                 )
                 .map_err(sql_error("changing the patient"))?;
-            changes::record_update(transaction, &environment, "patients", &patient_id, Some(&by))?;
-            let after = changes::row_json(transaction, "patients", &patient_id)?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "patient.update", AuditOutcome::Success)
-                    .object("patient", &patient_id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": before, "after": after })),
-            )?;
-            Ok(())
+                Ok(())
+            })
         })
     }
 

@@ -922,24 +922,17 @@ impl Session {
         let actor = self.actor();
         let by = self.user().id.clone();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "appointments", id)?;
-            transaction
-                .execute(
+            let row = changes::RowChange { table: "appointments", id, object_type: "appointment", patient_id: Some(&patient_id), by: Some(&by) };
+            let entry = NewAuditEntry::new(now, actor, "appointment.reschedule", AuditOutcome::Success);
+            row.apply(transaction, &environment, entry, |_| {
+                transaction
+                    .execute(
                     "UPDATE appointments SET starts_at = ?1, ends_at = ?2, outside_hours_override = ?3, updated_at = ?4, updated_by = ?5, version = version + 1 WHERE id = ?6",
                     params![format_timestamp(start), format_timestamp(end), outside_hours_override, format_timestamp(now), by, id],
                 )
                 .map_err(booking_error)?;
-            changes::record_update(transaction, &environment, "appointments", id, Some(&by))?;
-            let after = changes::row_json(transaction, "appointments", id)?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "appointment.reschedule", AuditOutcome::Success)
-                    .object("appointment", id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": before, "after": after })),
-            )?;
-            Ok(())
+                Ok(())
+            })
         })?;
         Ok(self.appointment(id)?.0)
     }
@@ -974,26 +967,19 @@ impl Session {
         let actor = self.actor();
         let by = self.user().id.clone();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "appointments", id)?;
-            transaction
-                .execute(
+            let row = changes::RowChange { table: "appointments", id, object_type: "appointment", patient_id: Some(&patient_id), by: Some(&by) };
+            let entry = NewAuditEntry::new(now, actor, "appointment.status", AuditOutcome::Success);
+            row.apply(transaction, &environment, entry, |_| {
+                transaction
+                    .execute(
                     "UPDATE appointments SET status = ?1, cancel_reason = coalesce(?2, cancel_reason),
                         arrived_at = CASE WHEN ?1 = 'arrived' THEN ?3 ELSE arrived_at END,
                         updated_at = ?3, updated_by = ?4, version = version + 1 WHERE id = ?5",
                     params![next.code(), reason, format_timestamp(now), by, id],
                 )
                 .map_err(booking_error)?;
-            changes::record_update(transaction, &environment, "appointments", id, Some(&by))?;
-            let after = changes::row_json(transaction, "appointments", id)?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "appointment.status", AuditOutcome::Success)
-                    .object("appointment", id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": before, "after": after })),
-            )?;
-            Ok(())
+                Ok(())
+            })
         })?;
         Ok(self.appointment(id)?.0)
     }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::audit::{self, AuditActor, AuditOutcome, NewAuditEntry};
-use crate::environment::{format_timestamp, parse_timestamp, Environment};
+use crate::environment::{format_timestamp, Environment};
 use crate::password_policy::check_new_password;
 use crate::permission::{Permission, Role};
 use crate::{changes, settings};
@@ -1044,9 +1044,4 @@ fn load_permissions(connection: &Connection, role: &str) -> Result<BTreeSet<Perm
         .iter()
         .filter_map(|code| Permission::from_code(code))
         .collect())
-}
-
-/// Used by tests and the CLI to show the timestamp of a lock.
-pub fn parse_locked_until(text: &str) -> Option<DateTime<Utc>> {
-    parse_timestamp(text)
 }

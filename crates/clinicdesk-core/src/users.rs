@@ -236,22 +236,17 @@ impl Session {
         let actor = self.actor();
         let by = self.user().id.clone();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "users", &id)?;
-            transaction
-                .execute(
+            let row = changes::RowChange { table: "users", id: &id, object_type: "user", patient_id: None, by: Some(&by) };
+            let entry = NewAuditEntry::new(now, actor, action, AuditOutcome::Success).details(serde_json::json!({ "note": extra }));
+            row.apply(transaction, &environment, entry, |_| {
+                transaction
+                    .execute(
                     &format!("UPDATE users SET {set_sql}, updated_at = ?1, updated_by = ?2, version = version + 1 WHERE id = ?3"),
                     params![format_timestamp(now), by, id],
                 )
                 .map_err(sql_error("changing the user"))?;
-            changes::record_update(transaction, &environment, "users", &id, Some(&by))?;
-            let after = changes::row_json(transaction, "users", &id)?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, action, AuditOutcome::Success)
-                    .object("user", &id)
-                    .details(serde_json::json!({ "before": before, "after": after, "note": extra })),
-            )?;
+                Ok(())
+            })?;
             Ok(id.clone())
         })
     }

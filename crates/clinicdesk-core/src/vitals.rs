@@ -336,28 +336,27 @@ impl Session {
         let actor = self.actor();
         let by = self.user().id.clone();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "vital_observations", observation_id)?;
-            if before["status"] != "final" {
-                return Err(Error::conflict("this observation is already marked entered-in-error"));
-            }
-            transaction
-                .execute(
+            let row = changes::RowChange {
+                table: "vital_observations",
+                id: observation_id,
+                object_type: "vital_observation",
+                patient_id: Some(&patient_id),
+                by: Some(&by),
+            };
+            let entry = NewAuditEntry::new(now, actor, "vitals.mark_in_error", AuditOutcome::Success);
+            row.apply(transaction, &environment, entry, |before| {
+                if before["status"] != "final" {
+                    return Err(Error::conflict("this observation is already marked entered-in-error"));
+                }
+                transaction
+                    .execute(
                     "UPDATE vital_observations SET status = 'entered_in_error', entered_in_error_reason = ?1,
                         updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4",
                     params![reason, format_timestamp(now), by, observation_id],
                 )
                 .map_err(sql_error("marking the observation"))?;
-            changes::record_update(transaction, &environment, "vital_observations", observation_id, Some(&by))?;
-            let after = changes::row_json(transaction, "vital_observations", observation_id)?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "vitals.mark_in_error", AuditOutcome::Success)
-                    .object("vital_observation", observation_id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": before, "after": after })),
-            )?;
-            Ok(())
+                Ok(())
+            })
         })
     }
 }
