@@ -1,6 +1,7 @@
 //! `clinicdesk`: the command-line shell over clinicdesk-core. Parses arguments, reads secrets,
 //! calls the core, prints the result, and maps errors to the documented exit codes.
 
+mod backups;
 mod secrets;
 mod workflows;
 
@@ -117,6 +118,11 @@ enum Command {
     Emergency {
         #[command(subcommand)]
         command: EmergencyCommand,
+    },
+    /// Encrypted backups: create, list, verify, restore (whole or to a moment), schedule.
+    Backup {
+        #[command(subcommand)]
+        command: backups::BackupCommand,
     },
 }
 
@@ -474,6 +480,11 @@ fn run(cli: Cli) -> Result<()> {
                 run_emergency(session, command, &out)
             })
         }
+        Command::Backup { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                backups::run_backup(session, command, &out)
+            })
+        }
         Command::Rekey => with_session(&data_dir, &login, &environment, &mut secrets, |session| {
             session.rotate_data_key()?;
             out.value(serde_json::json!({ "rotated": true }), || {
@@ -584,7 +595,10 @@ fn run_user(session: &mut Session, command: UserCommand, out: &Output) -> Result
     Ok(())
 }
 
-fn parse_time(text: Option<String>, flag: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+pub(crate) fn parse_time(
+    text: Option<String>,
+    flag: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
     text.map(|text| {
         chrono::DateTime::parse_from_rfc3339(&text)
             .map(|at| at.with_timezone(&chrono::Utc))

@@ -145,7 +145,7 @@ impl AuditEntry {
         hex::encode(hasher.finalize())
     }
 
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         Ok(AuditEntry {
             seq: row.get("seq")?,
             id: row.get("id")?,

@@ -385,8 +385,12 @@ impl Session {
         let started = now;
         let today = now.date_naive();
 
-        // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
-        let provider_ids = self.write(|tx| {
+        // The import is not journaled row by row (it would double its size); the journal records
+        // a gap instead, so no point-in-time restore replays across it.
+        self.write(|tx| crate::change_journal::pause(tx))?;
+        let generated = (|session: &mut Session| -> Result<()> {
+            // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
+            let provider_ids = session.write(|tx| {
             let mut ids = Vec::new();
             for index in 0..providers {
                 let id = generator.id(started);
@@ -422,100 +426,104 @@ impl Session {
             }
             Ok(ids)
         })?;
-        generator.summary.providers = providers;
+            generator.summary.providers = providers;
 
-        // Patients, in batches.
-        let mut patient_ids: Vec<String> = Vec::with_capacity(patients as usize);
-        let batch = 50_000u64;
-        let mut written = 0u64;
-        while written < patients {
-            let count = batch.min(patients - written);
-            let new_ids = self.write(|tx| {
-                insert_patients(
-                    tx,
-                    &mut generator,
-                    &clinic_id,
-                    &user_id,
-                    started,
-                    today,
-                    count,
-                )
-            })?;
-            patient_ids.extend(new_ids);
-            written += count;
-            progress(generator.summary.rows);
-        }
-
-        // Appointments: each provider's working slots (20 minutes) over past years and the next
-        // weeks; within one slot the providers see different patients, so nobody is double booked.
-        let slots_per_day = 24u64; // 8 hours of 20-minute slots
-        let days_needed = appointments.div_ceil(providers * slots_per_day);
-        let mut day = today - Duration::days((days_needed as f64 * 7.0 / 5.0 * 0.9) as i64);
-        let mut booked = 0u64;
-        while booked < appointments {
-            if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-                day += Duration::days(1);
-                continue;
-            }
-            let start_day = day;
-            let count = self.write(|tx| {
-                insert_day_of_appointments(
-                    tx,
-                    &mut generator,
-                    &clinic_id,
-                    &user_id,
-                    started,
-                    zone,
-                    start_day,
-                    &provider_ids,
-                    &patient_ids,
-                    appointments - booked,
-                    today,
-                )
-            })?;
-            booked += count;
-            day += Duration::days(1);
-            if booked % 50_000 < count {
+            // Patients, in batches.
+            let mut patient_ids: Vec<String> = Vec::with_capacity(patients as usize);
+            let batch = 50_000u64;
+            let mut written = 0u64;
+            while written < patients {
+                let count = batch.min(patients - written);
+                let new_ids = session.write(|tx| {
+                    insert_patients(
+                        tx,
+                        &mut generator,
+                        &clinic_id,
+                        &user_id,
+                        started,
+                        today,
+                        count,
+                    )
+                })?;
+                patient_ids.extend(new_ids);
+                written += count;
                 progress(generator.summary.rows);
             }
-        }
 
-        // Vitals sets (six observations each) and notes, patient by patient, so each patient's
-        // rows sit together in the per-patient indexes (inserted at the end, not scattered).
-        let chunk = 25_000usize;
-        let chunks = patient_ids.len().div_ceil(chunk).max(1) as u64;
-        let mut made = 0u64;
-        let mut noted = 0u64;
-        for (index, patients_chunk) in patient_ids.chunks(chunk).enumerate() {
-            let remaining_chunks = chunks - index as u64;
-            let observation_target = (observations - made).div_ceil(remaining_chunks);
-            let note_target = (notes - noted).div_ceil(remaining_chunks);
-            let recorder = recorder_id.clone();
-            let author = author_id.clone();
-            let (count, written_notes) = self.write(|tx| {
-                let count = insert_vitals(
-                    tx,
-                    &mut generator,
-                    &recorder,
-                    patients_chunk,
-                    observation_target,
-                    started,
-                )?;
-                let written_notes = insert_notes(
-                    tx,
-                    &mut generator,
-                    &author,
-                    patients_chunk,
-                    note_target,
-                    started,
-                )?;
-                Ok((count, written_notes))
-            })?;
-            made += count;
-            noted += written_notes;
-            progress(generator.summary.rows);
-        }
+            // Appointments: each provider's working slots (20 minutes) over past years and the next
+            // weeks; within one slot the providers see different patients, so nobody is double booked.
+            let slots_per_day = 24u64; // 8 hours of 20-minute slots
+            let days_needed = appointments.div_ceil(providers * slots_per_day);
+            let mut day = today - Duration::days((days_needed as f64 * 7.0 / 5.0 * 0.9) as i64);
+            let mut booked = 0u64;
+            while booked < appointments {
+                if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                    day += Duration::days(1);
+                    continue;
+                }
+                let start_day = day;
+                let count = session.write(|tx| {
+                    insert_day_of_appointments(
+                        tx,
+                        &mut generator,
+                        &clinic_id,
+                        &user_id,
+                        started,
+                        zone,
+                        start_day,
+                        &provider_ids,
+                        &patient_ids,
+                        appointments - booked,
+                        today,
+                    )
+                })?;
+                booked += count;
+                day += Duration::days(1);
+                if booked % 50_000 < count {
+                    progress(generator.summary.rows);
+                }
+            }
 
+            // Vitals sets (six observations each) and notes, patient by patient, so each patient's
+            // rows sit together in the per-patient indexes (inserted at the end, not scattered).
+            let chunk = 25_000usize;
+            let chunks = patient_ids.len().div_ceil(chunk).max(1) as u64;
+            let mut made = 0u64;
+            let mut noted = 0u64;
+            for (index, patients_chunk) in patient_ids.chunks(chunk).enumerate() {
+                let remaining_chunks = chunks - index as u64;
+                let observation_target = (observations - made).div_ceil(remaining_chunks);
+                let note_target = (notes - noted).div_ceil(remaining_chunks);
+                let recorder = recorder_id.clone();
+                let author = author_id.clone();
+                let (count, written_notes) = session.write(|tx| {
+                    let count = insert_vitals(
+                        tx,
+                        &mut generator,
+                        &recorder,
+                        patients_chunk,
+                        observation_target,
+                        started,
+                    )?;
+                    let written_notes = insert_notes(
+                        tx,
+                        &mut generator,
+                        &author,
+                        patients_chunk,
+                        note_target,
+                        started,
+                    )?;
+                    Ok((count, written_notes))
+                })?;
+                made += count;
+                noted += written_notes;
+                progress(generator.summary.rows);
+            }
+
+            Ok(())
+        })(self);
+        self.write(|tx| crate::change_journal::resume_after_gap(tx, "demo data generated"))?;
+        generated?;
         let summary = generator.summary.clone();
         let environment = self.environment.clone();
         let actor = self.actor();

@@ -1,7 +1,7 @@
 //! Opening the store with the key from a slot (finishing an interrupted rotation), migrating it
 //! with a pre-migration copy, and rotating the data key.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 
 use clinicdesk_error::{Error, ErrorCode, Result};
 use clinicdesk_keyslot::{DataKey, KeySlotFile};
@@ -74,23 +74,7 @@ impl Session {
     /// Clinicdesk window on this workstation closed.
     pub fn rotate_data_key(&mut self) -> Result<()> {
         let now = self.authorize("key.rotate", Some(Permission::KeyRotate), None)?;
-        let data_dir = self.data_dir.clone();
-        self.release_store_lock();
-        let exclusive = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(data_dir.store_lock_file())?;
-        if exclusive.try_lock().is_err() {
-            self.reacquire_store_lock()?;
-            return Err(Error::conflict(
-                "the store is open in another Clinicdesk window or command on this workstation; close it and try again",
-            ));
-        }
-        let outcome = self.rotate_under_exclusive_lock(now);
-        drop(exclusive);
-        self.reacquire_store_lock()?;
-        outcome
+        self.with_exclusive_store_lock(|session| session.rotate_under_exclusive_lock(now))
     }
 
     fn rotate_under_exclusive_lock(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {

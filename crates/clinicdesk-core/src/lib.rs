@@ -8,6 +8,9 @@
 
 pub mod audit;
 mod audit_review;
+pub mod backup_schedule;
+pub mod backups;
+pub mod change_journal;
 mod changes;
 pub mod demo_data;
 pub mod emergency;
@@ -30,6 +33,11 @@ pub mod vitals;
 
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use audit_review::AccessReportLine;
+pub use backup_schedule::RetentionPolicy;
+pub use backups::{
+    BackupFacts, BackupProgress, BackupRun, BackupSettings, BackupStage, BackupStatus,
+    PointInTimePlan, RestoreOutcome,
+};
 pub use clinicdesk_error::{Error, ErrorCode, Result};
 pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
 pub use clinicdesk_store::DataDir;

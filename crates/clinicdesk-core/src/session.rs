@@ -660,13 +660,28 @@ impl Session {
         self.connection.take()
     }
 
-    pub(crate) fn release_store_lock(&mut self) {
+    /// Runs `work` while no other Clinicdesk window or command has the store open (key
+    /// rotation, restore): refused with a conflict otherwise.
+    pub(crate) fn with_exclusive_store_lock<T>(
+        &mut self,
+        work: impl FnOnce(&mut Session) -> Result<T>,
+    ) -> Result<T> {
         self.store_lock = None;
-    }
-
-    pub(crate) fn reacquire_store_lock(&mut self) -> Result<()> {
+        let exclusive = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.data_dir.store_lock_file())?;
+        if exclusive.try_lock().is_err() {
+            self.store_lock = Some(shared_store_lock(&self.data_dir)?);
+            return Err(Error::conflict(
+                "the store is open in another Clinicdesk window or command on this workstation; close it and try again",
+            ));
+        }
+        let outcome = work(self);
+        drop(exclusive);
         self.store_lock = Some(shared_store_lock(&self.data_dir)?);
-        Ok(())
+        outcome
     }
 
     /// The gate in front of every operation: the session must be live (idle logoff is decided
@@ -760,16 +775,18 @@ impl Session {
         })
     }
 
-    /// Runs `change` in one IMMEDIATE transaction (the change, its audit entry and its outbox
-    /// rows commit together or not at all).
+    /// Runs `change` in one IMMEDIATE transaction (the change, its audit entry, its outbox rows
+    /// and its change-journal rows commit together or not at all).
     pub(crate) fn write<T>(
         &mut self,
         change: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
+        let now = self.environment.now();
         let connection = self.connection.as_mut().ok_or_else(session_expired)?;
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error("starting a transaction"))?;
+        crate::change_journal::start_transaction(&transaction, now)?;
         let outcome = change(&transaction)?;
         transaction.commit().map_err(sql_error("committing"))?;
         Ok(outcome)

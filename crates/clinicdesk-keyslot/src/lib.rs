@@ -400,6 +400,16 @@ fn wrap_secret_key(
     Ok(())
 }
 
+/// The secret half of `slot`'s key pair, unwrapped with `secret` (for opening things sealed to
+/// the slot's public key outside the key-slot file, such as a backup's file key).
+pub fn unwrap_slot_secret_key(
+    store_id: Uuid,
+    slot: &KeySlot,
+    secret: &SlotSecret,
+) -> Result<Zeroizing<[u8; 32]>> {
+    unwrap_secret_key(store_id, slot, secret)
+}
+
 fn unwrap_secret_key(
     store_id: Uuid,
     slot: &KeySlot,

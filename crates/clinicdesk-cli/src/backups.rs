@@ -1,0 +1,251 @@
+//! `clinicdesk backup …`: create, list, verify and restore encrypted backups, and set their
+//! schedule and retention.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use clinicdesk_core::{
+    BackupFacts, BackupProgress, BackupSettings, Error, ErrorCode, Result, RetentionPolicy, Session,
+};
+
+use crate::Output;
+
+#[derive(Subcommand)]
+pub(crate) enum BackupCommand {
+    /// Make an encrypted backup now (into the backup folder, or --out FILE).
+    Create {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Decrypt a backup completely and check it, without touching the live store. Exit 6 when
+    /// it is damaged, altered, or not this clinic's.
+    Verify { file: PathBuf },
+    /// The backups in the backup folder, with what their headers say.
+    List,
+    /// Replace the store with a backup (verified first; the current store is kept as a
+    /// rollback copy), or with --to TIME bring it back to that moment.
+    Restore {
+        #[arg(required_unless_present = "to", conflicts_with = "to")]
+        file: Option<PathBuf>,
+        /// A moment such as 2026-11-21T14:05:00Z: restores the backup before it and replays the
+        /// recorded changes up to it.
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+    },
+    /// What `restore --to TIME` would undo, without doing it.
+    Plan {
+        #[arg(long, value_name = "TIME")]
+        to: String,
+    },
+    /// The backup folder, schedule, retention, and the last success and failure.
+    Status,
+    /// Change the backup folder, the daily time and the retention.
+    Schedule {
+        /// An absolute folder (an external drive or network share); "" for the data folder.
+        #[arg(long)]
+        folder: Option<String>,
+        /// HH:MM in the clinic's time zone; "" to switch scheduled backups off.
+        #[arg(long, value_name = "HH:MM")]
+        daily_at: Option<String>,
+        #[arg(long)]
+        keep_daily: Option<u32>,
+        #[arg(long)]
+        keep_weekly: Option<u32>,
+        #[arg(long)]
+        keep_monthly: Option<u32>,
+    },
+    /// Run the scheduled backup now if it is due (for a timer when the desktop app is closed).
+    RunDue,
+}
+
+/// Prints a percentage to standard error when it changes (the core reports every chunk).
+fn progress_printer(out: &Output) -> impl FnMut(BackupProgress) + '_ {
+    let mut shown = None;
+    move |progress: BackupProgress| {
+        let percent = (progress.done_bytes * 100).checked_div(progress.total_bytes);
+        if !out.json && percent.is_some() && shown != Some((progress.stage, percent)) {
+            shown = Some((progress.stage, percent));
+            eprint!(
+                "\r{:?}: {:>3}%",
+                progress.stage,
+                progress.done_bytes * 100 / progress.total_bytes
+            );
+            if progress.done_bytes == progress.total_bytes {
+                eprintln!();
+            }
+        }
+    }
+}
+
+fn describe(facts: &BackupFacts) -> String {
+    let counts: Vec<String> = facts
+        .row_counts
+        .iter()
+        .map(|(table, count)| format!("{table} {count}"))
+        .collect();
+    format!(
+        "{}\n  made {} by {}{}, Clinicdesk {}, schema {}, clinic {}\n  {} MiB; {}",
+        facts.path,
+        facts.created_at,
+        facts.created_by.as_deref().unwrap_or("-"),
+        if facts.scheduled {
+            " (daily schedule)"
+        } else {
+            ""
+        },
+        facts.app_version,
+        facts.schema_version,
+        facts.clinic_name,
+        facts.file_bytes / (1024 * 1024),
+        counts.join(", ")
+    )
+}
+
+pub(crate) fn run_backup(
+    session: &mut Session,
+    command: BackupCommand,
+    out: &Output,
+) -> Result<()> {
+    match command {
+        BackupCommand::Create { out: file } => {
+            let facts = session.create_backup(file.as_deref(), &mut progress_printer(out))?;
+            out.value(serde_json::json!(facts), || {
+                format!("Backup written and synced:\n{}", describe(&facts))
+            });
+        }
+        BackupCommand::Verify { file } => {
+            let facts = session.verify_backup(&file, &mut progress_printer(out))?;
+            out.value(serde_json::json!(facts), || {
+                format!(
+                    "The backup is complete and intact: it decrypts, and its store passes the integrity, foreign-key and audit-chain checks.\n{}",
+                    describe(&facts)
+                )
+            });
+        }
+        BackupCommand::List => {
+            let listed = session.list_backups()?;
+            out.value(serde_json::json!(listed), || {
+                if listed.is_empty() {
+                    "No backups in the backup folder yet (clinicdesk backup create).".to_owned()
+                } else {
+                    listed.iter().map(describe).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        BackupCommand::Restore { file, to } => {
+            let outcome = match (file, to) {
+                (Some(file), None) => session.restore_backup(&file, &mut progress_printer(out))?,
+                (None, Some(to)) => {
+                    let target = crate::parse_time(Some(to), "--to")?.expect("given");
+                    session.restore_to_point_in_time(target, &mut progress_printer(out))?
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::Usage,
+                        "give either a backup FILE or --to TIME",
+                    ))
+                }
+            };
+            out.value(serde_json::json!(outcome), || {
+                let mut text = format!(
+                    "Restored the backup made {}{}.\nThe store it replaced is kept at {}.",
+                    outcome.backup.created_at,
+                    match &outcome.restored_to {
+                        Some(moment) => format!(
+                            ", then replayed {} recorded transactions up to {moment}",
+                            outcome.replayed_transactions
+                        ),
+                        None => String::new(),
+                    },
+                    outcome.rollback_copy
+                );
+                if let Some(from) = outcome.migrated_from_schema {
+                    text.push_str(&format!("\nThe backup had schema version {from}; it was migrated."));
+                }
+                text.push_str(&format!(
+                    "\nThe audit trail was kept whole ({} entries written after the backup were carried over).",
+                    outcome.audit_entries_kept
+                ));
+                text
+            });
+        }
+        BackupCommand::Plan { to } => {
+            let target = crate::parse_time(Some(to), "--to")?.expect("given");
+            let plan = session.plan_point_in_time_restore(target)?;
+            out.value(serde_json::json!(plan), || {
+                let mut text = format!(
+                    "Going back to {} restores the backup made {} and replays {} recorded transactions.\n{} audited actions after that moment will be undone",
+                    plan.target, plan.backup.created_at, plan.replayed_transactions, plan.undone_total
+                );
+                text.push_str(if plan.undone.is_empty() { "." } else { ", newest first:" });
+                for entry in &plan.undone {
+                    text.push_str(&format!(
+                        "\n  {}  {:<14} {}",
+                        entry.occurred_at,
+                        entry.username.as_deref().unwrap_or("-"),
+                        entry.action
+                    ));
+                }
+                text
+            });
+        }
+        BackupCommand::Status => {
+            let status = session.backup_status()?;
+            out.value(serde_json::json!(status), || {
+                let run = |run: &Option<clinicdesk_core::BackupRun>| match run {
+                    Some(run) => format!(
+                        "{}{}",
+                        run.finished_at,
+                        run.error_message
+                            .as_deref()
+                            .map(|message| format!(" ({message})"))
+                            .unwrap_or_default()
+                    ),
+                    None => "never".to_owned(),
+                };
+                format!(
+                    "Backup folder: {}\nDaily at: {}\nKeep: {} daily, {} weekly, {} monthly\nLast success: {}\nLast failure: {}{}\nNext scheduled: {}",
+                    status.folder_in_use,
+                    if status.settings.daily_time.is_empty() { "off" } else { &status.settings.daily_time },
+                    status.settings.retention.keep_daily,
+                    status.settings.retention.keep_weekly,
+                    status.settings.retention.keep_monthly,
+                    run(&status.last_success),
+                    run(&status.last_failure),
+                    if status.failing { "\nTHE LAST BACKUP FAILED." } else { "" },
+                    status.next_scheduled_at.as_deref().unwrap_or("-")
+                )
+            });
+        }
+        BackupCommand::Schedule {
+            folder,
+            daily_at,
+            keep_daily,
+            keep_weekly,
+            keep_monthly,
+        } => {
+            let current = session.backup_settings()?;
+            let wanted = BackupSettings {
+                folder: folder.unwrap_or(current.folder),
+                daily_time: daily_at.unwrap_or(current.daily_time),
+                retention: RetentionPolicy {
+                    keep_daily: keep_daily.unwrap_or(current.retention.keep_daily),
+                    keep_weekly: keep_weekly.unwrap_or(current.retention.keep_weekly),
+                    keep_monthly: keep_monthly.unwrap_or(current.retention.keep_monthly),
+                },
+            };
+            let saved = session.set_backup_settings(wanted)?;
+            out.value(serde_json::json!(saved), || {
+                "Backup settings saved.".to_owned()
+            });
+        }
+        BackupCommand::RunDue => {
+            let made = session.run_scheduled_backup_if_due(&mut progress_printer(out))?;
+            out.value(serde_json::json!(made), || match &made {
+                Some(facts) => format!("The scheduled backup ran:\n{}", describe(facts)),
+                None => "No scheduled backup is due.".to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
