@@ -1097,7 +1097,7 @@ impl Session {
                 total_bytes: 1,
             });
         }
-        let audit_entries_kept = carry_forward(live, &transaction, &header, &stamp)?;
+        let audit_entries_kept = carry_forward(live, &transaction, &header)?;
         let new_timeline = {
             let mut bytes = [0u8; 16];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -1199,12 +1199,7 @@ impl Session {
 /// Copies into the restored store what a restore must not roll back: the audit entries written
 /// after the backup (when the backup's chain head is in the current chain), the clinic's backup
 /// key, the record of backup runs, and the backup settings. Returns the audit entries carried.
-fn carry_forward(
-    live: &Connection,
-    restored: &Connection,
-    header: &BackupHeader,
-    stamp: &str,
-) -> Result<u32> {
+fn carry_forward(live: &Connection, restored: &Connection, header: &BackupHeader) -> Result<u32> {
     let linked: bool = live
         .query_row(
             "SELECT count(*) > 0 FROM audit_log WHERE seq = ?1 AND entry_hash = ?2",
@@ -1285,7 +1280,35 @@ fn carry_forward(
                 .map_err(sql_error("carrying the backup runs"))?;
         }
     }
-    write_settings(restored, &read_settings(live)?, stamp, None)?;
+    let keys: Vec<&str> = settings_pairs(&BackupSettings {
+        folder: String::new(),
+        daily_time: String::new(),
+        retention: RetentionPolicy::default(),
+    })
+    .iter()
+    .map(|(key, _)| *key)
+    .collect();
+    for key in keys {
+        restored
+            .execute("DELETE FROM settings WHERE key = ?1", [key])
+            .map_err(sql_error("carrying the backup settings"))?;
+        let row: Option<(String, i64, String, Option<String>)> = live
+            .query_row(
+                "SELECT value, version, updated_at, updated_by FROM settings WHERE key = ?1",
+                [key],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()
+            .map_err(sql_error("reading the backup settings"))?;
+        if let Some((value, version, updated_at, updated_by)) = row {
+            restored
+                .execute(
+                    "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![key, value, version, updated_at, updated_by],
+                )
+                .map_err(sql_error("carrying the backup settings"))?;
+        }
+    }
     Ok(carried)
 }
 

@@ -103,11 +103,22 @@ pub fn create_store(path: &Path, key: &DataKey) -> Result<Connection> {
     Ok(connection)
 }
 
+/// SQLCipher's codec set-up touches process-wide state without a lock (sqlcipher/sqlcipher
+/// issue 598); under parallel tests a `PRAGMA key` on one thread occasionally failed while
+/// another thread keyed its connection. Keying is rare and fast, so it is serialised.
+static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn apply_key(connection: &Connection, literal: &str) -> rusqlite::Result<()> {
+    let _one_at_a_time = KEYING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    connection.pragma_update(None, "key", literal)
+}
+
 /// Applies the raw key and proves it opens the file.
 fn key_connection(connection: &Connection, key: &DataKey) -> Result<()> {
     let literal = key.sqlcipher_literal();
-    connection
-        .pragma_update(None, "key", literal.as_str())
+    apply_key(connection, literal.as_str())
         .map_err(|error| Error::unexpected(format!("setting the store key: {error}")))?;
     connection
         .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
@@ -296,7 +307,7 @@ impl PageSink {
             .map_err(|error| Error::unexpected(format!("creating {}: {error}", path.display())))?;
         let literal = key.sqlcipher_literal();
         let run = || -> rusqlite::Result<u32> {
-            connection.pragma_update(None, "key", literal.as_str())?;
+            apply_key(&connection, literal.as_str())?;
             // No journal while the file is built: until `finish` it is not a store anyone uses,
             // and a crash leaves a file that is thrown away.
             connection.execute_batch(
