@@ -728,3 +728,76 @@ fn a_failed_backup_is_recorded_and_shown_until_one_succeeds() {
     }
     assert_eq!(mona.backup_settings().unwrap(), before);
 }
+
+#[test]
+fn the_change_journal_covers_every_column_of_every_table_people_change() {
+    let clinic = Clinic::new();
+    let store = open_raw(&clinic);
+    // Tables deliberately not journaled, each for a reason (see change_journal.rs).
+    let not_journaled = [
+        "store_meta",
+        "roles",
+        "permissions",
+        "role_permissions",
+        "schema_migrations",
+        "drafts",
+        "audit_log",
+        "audit_chain_head",
+        "outbox",
+        "sync_state",
+        "sync_conflicts",
+        "sqlite_sequence",
+        "backup_keys",
+        "backup_runs",
+        "change_journal",
+        "change_journal_clock",
+    ];
+    let tables: Vec<String> = store
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT LIKE '%search%'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let journaled: Vec<&str> = clinicdesk_core::change_journal::JOURNALED_TABLES
+        .iter()
+        .map(|(table, _)| *table)
+        .collect();
+    for table in &tables {
+        assert!(
+            journaled.contains(&table.as_str()) || not_journaled.contains(&table.as_str()),
+            "{table} is neither journaled nor listed as deliberately not journaled"
+        );
+    }
+    for table in journaled {
+        let columns: Vec<String> = store
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for operation in ["insert", "update"] {
+            let sql: String = store
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [format!("{table}_journal_{operation}")],
+                    |row| row.get(0),
+                )
+                .unwrap_or_else(|_| panic!("{table} has no {operation} journal trigger"));
+            for column in &columns {
+                assert!(
+                    sql.contains(&format!("'{column}', NEW.{column}")),
+                    "the {operation} journal trigger of {table} leaves out {column}"
+                );
+            }
+        }
+        store
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [format!("{table}_journal_delete")],
+                |_| Ok(()),
+            )
+            .unwrap_or_else(|_| panic!("{table} has no delete journal trigger"));
+    }
+}

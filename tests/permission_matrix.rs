@@ -35,6 +35,8 @@ struct Fixture {
     arrived: HashMap<&'static str, String>,
     deletable: HashMap<&'static str, String>,
     observation: HashMap<&'static str, String>,
+    /// A backup of the fixture, made by the manager.
+    backup_file: String,
 }
 
 fn day(d: u32, hour: u32, minute: u32) -> chrono::NaiveDateTime {
@@ -406,6 +408,66 @@ fn operations() -> Vec<Operation> {
             allowed: &["manager", "clinician", "nurse", "front_desk"],
             run: |s, _, _| s.arrived_today().map(drop),
         },
+        Operation {
+            name: "backup status",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.backup_status().map(drop),
+        },
+        Operation {
+            name: "backup settings",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.backup_settings().map(drop),
+        },
+        Operation {
+            name: "change backup settings",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| {
+                s.set_backup_settings(clinicdesk_core::BackupSettings {
+                    folder: String::new(),
+                    daily_time: "23:30".into(),
+                    retention: Default::default(),
+                })
+                .map(drop)
+            },
+        },
+        Operation {
+            name: "create backup",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.create_backup(None, &mut |_| {}).map(drop),
+        },
+        Operation {
+            name: "list backups",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| s.list_backups().map(drop),
+        },
+        Operation {
+            name: "verify backup",
+            allowed: &["administrator", "manager"],
+            run: |s, f, _| {
+                s.verify_backup(std::path::Path::new(&f.backup_file), &mut |_| {})
+                    .map(drop)
+            },
+        },
+        Operation {
+            name: "plan a point-in-time restore",
+            allowed: &["administrator", "manager"],
+            run: |s, _, _| {
+                // No backup precedes the moment here: allowed roles get "not found", not a denial.
+                match s.plan_point_in_time_restore(chrono::Utc::now() - chrono::Duration::days(400))
+                {
+                    Err(error) if error.code == ErrorCode::NotFound => Ok(()),
+                    other => other.map(drop),
+                }
+            },
+        },
+        Operation {
+            name: "restore backup",
+            allowed: &["administrator", "manager"],
+            run: |s, f, _| {
+                s.restore_backup(std::path::Path::new(&f.backup_file), &mut |_| {})
+                    .map(drop)
+            },
+        },
     ]
 }
 
@@ -554,7 +616,15 @@ fn fixture(clinic: &Clinic) -> Fixture {
         let set = cole.record_vitals(&open_mrn, &vitals(), None).unwrap();
         observation.insert(role, set.observations[0].id.clone());
     }
+    drop(cole);
+    let backup_file = clinic
+        .login("mona", PASSWORD)
+        .unwrap()
+        .create_backup(None, &mut |_| {})
+        .unwrap()
+        .path;
     Fixture {
+        backup_file,
         open_mrn,
         restricted_mrn,
         grant_id: grant.id,

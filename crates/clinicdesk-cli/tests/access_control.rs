@@ -200,3 +200,99 @@ fn lockout_tampering_reasons_and_duplicates_have_their_exit_codes() {
         stderr(&tampered)
     );
 }
+
+#[test]
+fn backups_from_the_command_line_damaged_or_foreign_files_are_exit_6() {
+    let (cli, _) = Cli::clinic();
+    cli.ok(
+        &[
+            "patient",
+            "add",
+            "--given",
+            "Ada",
+            "--family",
+            "Lovelace",
+            "--dob",
+            "1915-12-10",
+            "--sex",
+            "female",
+            "--as",
+            "frank",
+        ],
+        STAFF_PASSWORD,
+    );
+    let file = cli.folder.path().join("before.cdbackup");
+    let file = file.to_str().unwrap();
+    cli.ok(
+        &["backup", "create", "--out", file, "--as", "admin"],
+        ADMIN_PASSWORD,
+    );
+    let listed = cli.ok(&["backup", "list", "--as", "admin"], ADMIN_PASSWORD);
+    assert!(
+        listed.contains("No backups"),
+        "--out files are not in the folder: {listed}"
+    );
+    cli.ok(&["backup", "create", "--as", "admin"], ADMIN_PASSWORD);
+    let listed = cli.ok(&["backup", "list", "--as", "admin"], ADMIN_PASSWORD);
+    assert!(listed.contains("patients 1"), "{listed}");
+    cli.ok(&["backup", "verify", file, "--as", "admin"], ADMIN_PASSWORD);
+
+    let mut bytes = std::fs::read(file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    let damaged = cli.folder.path().join("damaged.cdbackup");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let (other, _) = Cli::clinic();
+    let foreign = other.folder.path().join("other.cdbackup");
+    other.ok(
+        &[
+            "backup",
+            "create",
+            "--out",
+            foreign.to_str().unwrap(),
+            "--as",
+            "admin",
+        ],
+        ADMIN_PASSWORD,
+    );
+    for bad in [damaged.to_str().unwrap(), foreign.to_str().unwrap()] {
+        for command in ["verify", "restore"] {
+            let output = cli.run(&["backup", command, bad, "--as", "admin"], ADMIN_PASSWORD);
+            assert_eq!(
+                output.status.code(),
+                Some(6),
+                "{command} {bad}: {}",
+                stderr(&output)
+            );
+            assert!(stderr(&output).contains("integrity_failure"));
+        }
+    }
+    // Managers and administrators only.
+    let denied = cli.run(&["backup", "create", "--as", "frank"], STAFF_PASSWORD);
+    assert_eq!(denied.status.code(), Some(4));
+
+    cli.ok(
+        &[
+            "patient",
+            "add",
+            "--given",
+            "Grace",
+            "--family",
+            "Hopper",
+            "--dob",
+            "1906-12-09",
+            "--sex",
+            "female",
+            "--as",
+            "frank",
+        ],
+        STAFF_PASSWORD,
+    );
+    let restored = cli.ok(
+        &["backup", "restore", file, "--as", "admin"],
+        ADMIN_PASSWORD,
+    );
+    assert!(restored.contains("kept at"), "{restored}");
+    let status = cli.ok(&["status", "--as", "admin"], ADMIN_PASSWORD);
+    assert!(status.contains("patients:           1"), "{status}");
+}
