@@ -71,6 +71,15 @@ pub fn typescript_bindings() -> String {
         DemoStaffMember,
         DemoLoaded,
         VitalDefinitionView,
+        RetentionPolicy,
+        BackupSettings,
+        BackupRun,
+        BackupStatus,
+        BackupFacts,
+        BackupStage,
+        BackupProgress,
+        RestoreOutcome,
+        PointInTimePlan,
     ];
     let mut text = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit by hand:\n// run `UPDATE_BINDINGS=1 cargo test -p clinicdesk-desktop --test bindings`.\n\n",

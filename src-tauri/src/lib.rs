@@ -66,6 +66,14 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, state: state::AppState) ->
             admin::security_settings,
             admin::set_security_settings,
             admin::rotate_data_key,
+            backups::backup_status,
+            backups::set_backup_settings,
+            backups::list_backups,
+            backups::plan_point_in_time_restore,
+            backups::create_backup,
+            backups::verify_backup,
+            backups::restore_backup,
+            backups::restore_to_point_in_time,
         ])
 }
 
@@ -73,6 +81,10 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, state: state::AppState) ->
 pub fn run() {
     let state = state::AppState::new(state::default_data_dir(), Environment::system());
     with_commands(tauri::Builder::default(), state)
+        .setup(|app| {
+            commands::backups::start_schedule(app.handle().clone());
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("Clinicdesk could not start its window");
 }

@@ -112,6 +112,8 @@ fn no_command_returns_data_a_role_may_not_see() {
         ("access_report", json!({ "mrn": mrn }), &["manager"]),
         ("list_users", json!({}), &["administrator", "manager"]),
         ("security_settings", json!({}), &["administrator"]),
+        ("backup_status", json!({}), &["administrator", "manager"]),
+        ("list_backups", json!({}), &["administrator", "manager"]),
         (
             "emergency_review_list",
             json!({ "includeReviewed": true }),

@@ -143,6 +143,8 @@ pub struct BackupStatus {
     /// True when the last attempt failed: shown as an alert until a backup succeeds.
     pub failing: bool,
     pub next_scheduled_at: Option<String>,
+    /// The same row counts a backup's header carries, for the store as it is now.
+    pub store_counts: BTreeMap<String, i64>,
 }
 
 /// What a restore did.
@@ -330,6 +332,19 @@ fn recovery_recipient(data_dir: &DataDir) -> Result<Option<RecipientKey>> {
     }))
 }
 
+fn row_counts(connection: &Connection) -> Result<BTreeMap<String, i64>> {
+    let mut counts = BTreeMap::new();
+    for table in COUNTED_TABLES {
+        let count: i64 = connection
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .map_err(sql_error("counting rows"))?;
+        counts.insert((*table).to_owned(), count);
+    }
+    Ok(counts)
+}
+
 /// Who made a snapshot and why; the rest of the header is read from the store itself.
 pub struct SnapshotRequest {
     pub backup_id: String,
@@ -361,15 +376,7 @@ pub fn write_snapshot(
                 |row| row.get(0),
             )
             .map_err(sql_error("reading the clinic"))?;
-        let mut row_counts = BTreeMap::new();
-        for table in COUNTED_TABLES {
-            let count: i64 = connection
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-                    row.get(0)
-                })
-                .map_err(sql_error("counting rows"))?;
-            row_counts.insert((*table).to_owned(), count);
-        }
+        let row_counts = row_counts(connection)?;
         let audit_chain_head = connection
             .query_row(
                 "SELECT seq, entry_hash FROM audit_chain_head WHERE singleton = 1",
@@ -602,6 +609,7 @@ impl Session {
             ))
         };
         Ok(BackupStatus {
+            store_counts: row_counts(connection)?,
             folder_in_use: folder_in_use(&self.data_dir, &settings)
                 .display()
                 .to_string(),

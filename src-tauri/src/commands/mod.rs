@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backups;
 pub mod notes;
 pub mod patients;
 pub mod scheduling;

@@ -156,3 +156,42 @@ critical_below: number | null,
  * Critical above this value (or at it, when the flag says so).
  */
 critical_high: [number, boolean] | null, decimals: number, };
+
+export type RetentionPolicy = { keep_daily: number, keep_weekly: number, keep_monthly: number, };
+
+export type BackupSettings = { 
+/**
+ * An absolute folder path (an external drive or a network share); empty means the
+ * `backups` folder inside the data folder.
+ */
+folder: string, 
+/**
+ * `HH:MM` in the clinic's time zone; empty means no scheduled backups.
+ */
+daily_time: string, retention: RetentionPolicy, };
+
+export type BackupRun = { started_at: string, finished_at: string, scheduled: boolean, succeeded: boolean, file_path: string | null, bytes: number | null, error_code: string | null, error_message: string | null, };
+
+export type BackupStatus = { settings: BackupSettings, folder_in_use: string, last_success: BackupRun | null, last_failure: BackupRun | null, 
+/**
+ * True when the last attempt failed: shown as an alert until a backup succeeds.
+ */
+failing: boolean, next_scheduled_at: string | null, 
+/**
+ * The same row counts a backup's header carries, for the store as it is now.
+ */
+store_counts: { [key in string]?: number }, };
+
+export type BackupFacts = { path: string, file_name: string, file_bytes: number, backup_id: string, created_at: string, created_by: string | null, scheduled: boolean, app_version: string, schema_version: number, clinic_name: string, row_counts: { [key in string]?: number }, store_bytes: number, };
+
+export type BackupStage = "snapshot" | "decrypt" | "check" | "replay" | "swap";
+
+export type BackupProgress = { stage: BackupStage, done_bytes: number, total_bytes: number, };
+
+export type RestoreOutcome = { backup: BackupFacts, rollback_copy: string, migrated_from_schema: number | null, replayed_transactions: number, audit_entries_kept: number, restored_to: string | null, };
+
+export type PointInTimePlan = { target: string, backup: BackupFacts, replayed_transactions: number, 
+/**
+ * Audit entries after the chosen moment: what will be undone (newest first, at most 500).
+ */
+undone: Array<AuditEntry>, undone_total: number, };
