@@ -1,5 +1,5 @@
 // Typed calls into the desktop shell. Errors arrive as {code, message}; the UI switches on `code`.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type * as B from "./bindings";
 
 export class ApiError extends Error {
@@ -22,6 +22,13 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   } catch (error) {
     throw toApiError(error);
   }
+}
+
+/// A long backup command: `onProgress` hears from the shell as the work advances.
+function withProgress<T>(command: string, args: Record<string, unknown>, onProgress: (progress: B.BackupProgress) => void): Promise<T> {
+  const channel = new Channel<B.BackupProgress>();
+  channel.onmessage = onProgress;
+  return call<T>(command, { ...args, onProgress: channel });
 }
 
 export const api = {
@@ -83,4 +90,13 @@ export const api = {
   securitySettings: () => call<B.SecuritySettings>("security_settings"),
   setSecuritySettings: (settings: B.SecuritySettings) => call<null>("set_security_settings", { settings }),
   rotateKey: () => call<null>("rotate_data_key"),
+  backupStatus: () => call<B.BackupStatus>("backup_status"),
+  setBackupSettings: (settings: B.BackupSettings) => call<B.BackupSettings>("set_backup_settings", { settings }),
+  listBackups: () => call<B.BackupFacts[]>("list_backups"),
+  createBackup: (onProgress: (p: B.BackupProgress) => void) => withProgress<B.BackupFacts>("create_backup", {}, onProgress),
+  verifyBackup: (path: string, onProgress: (p: B.BackupProgress) => void) => withProgress<B.BackupFacts>("verify_backup", { path }, onProgress),
+  restoreBackup: (path: string, onProgress: (p: B.BackupProgress) => void) => withProgress<B.RestoreOutcome>("restore_backup", { path }, onProgress),
+  planPointInTimeRestore: (moment: string) => call<B.PointInTimePlan>("plan_point_in_time_restore", { moment }),
+  restoreToPointInTime: (moment: string, onProgress: (p: B.BackupProgress) => void) =>
+    withProgress<B.RestoreOutcome>("restore_to_point_in_time", { moment }, onProgress),
 };
