@@ -162,6 +162,14 @@ impl Desktop {
     }
 
     async fn screenshot(&self, name: &str) {
+        // Two animation frames: what the DOM holds now has been painted.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await
+            .expect("a painted frame");
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(self.shots.join(format!("{name}.png")), &png).unwrap();
         if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
@@ -489,6 +497,45 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.screenshot("13-manager-audit").await;
+
+    // Manager: a backup, a change after it, a restore, and the earlier records are back.
+    app.click("Backups").await;
+    app.click("Back up now").await;
+    app.wait_text("[data-testid=backup-message]", "Backup saved")
+        .await;
+    let counts_at_backup = app.text("[data-testid=store-counts]").await;
+    app.wait_text("[data-testid=backup-list]", "demo.manager")
+        .await;
+    app.screenshot("14-manager-backups").await;
+    app.logoff().await;
+    app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.click("New patient").await;
+    app.fill("#given", "Zed").await;
+    app.fill("#family", "Afterbackup").await;
+    app.fill("#dob", "1990-02-03").await;
+    app.click("Register").await;
+    app.wait_text("[role=status]", "MRN").await;
+    app.logoff().await;
+    app.login("demo.manager", STAFF_PASSWORD).await;
+    app.click("Backups").await;
+    let counts_now = app.text("[data-testid=store-counts]").await;
+    assert_ne!(counts_now, counts_at_backup, "the new patient is counted");
+    app.click("Restore…").await;
+    app.find("[role=alertdialog]").await;
+    app.screenshot("15-manager-restore-confirm").await;
+    app.click("Yes, restore").await;
+    app.wait_text("[data-testid=restore-result]", "Restored")
+        .await;
+    app.wait_text("[data-testid=store-counts]", &counts_at_backup)
+        .await;
+    app.screenshot("16-manager-restored").await;
+    app.logoff().await;
+    app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.click("Patients").await;
+    app.fill("#search", "Afterbackup").await;
+    app.wait_text("main", "No patient matches").await;
+    app.fill("#search", &mrn).await;
+    app.wait_text("#results", &mrn).await;
     app.logoff().await;
 
     // Idle logoff (60 s, warning 10 s, set above) keeps the half-typed form for the same nurse.
@@ -501,7 +548,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .for_element(Locator::Css("[data-testid=idle-countdown]"))
         .await
         .expect("the idle warning appears");
-    app.screenshot("14-idle-warning").await;
+    app.screenshot("17-idle-warning").await;
     let login_again = app
         .client
         .wait()
@@ -515,7 +562,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.login("demo.nurse", STAFF_PASSWORD).await;
     app.wait_text("[data-testid=draft-banner]", "unsaved vitals form")
         .await;
-    app.screenshot("15-draft-offered").await;
+    app.screenshot("18-draft-offered").await;
     app.click("Restore it").await;
     let restored = app
         .find("#vital-systolic")

@@ -1,6 +1,9 @@
 //! `clinicdesk-bench`: builds a reference clinic (TARGETS.md) in the encrypted store, copies it
 //! unencrypted, and times the daily operations on both in the same run. Prints one line per
 //! operation: `BENCH op=… n=… p50_ms=… p99_ms=… baseline_p99_ms=… ratio=…`, and the peak memory.
+//! With `--backup`, times backup, verify and restore instead (see `backup_bench`).
+
+mod backup_bench;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,6 +31,13 @@ struct Arguments {
     /// Where to build (and keep) the stores; reused when it already holds them.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Benchmark backup, verify and restore (against `cp` of the store) instead of the queries.
+    /// Run it in its own process after the store exists, so peak memory is the backup's own.
+    #[arg(long)]
+    backup: bool,
+    /// Only build the store (so the measurements can run later in a process of their own).
+    #[arg(long)]
+    generate_only: bool,
 }
 
 const PASSWORD: &str = "violet tractor umbrella sings";
@@ -87,7 +97,7 @@ fn report(op: &str, measured: &Timing, baseline: Option<&Timing>) {
     }
 }
 
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -157,6 +167,13 @@ fn main() {
             summary.rows as f64 / seconds
         );
         drop(admin);
+    }
+    if arguments.generate_only {
+        return;
+    }
+    if arguments.backup {
+        backup_bench::run(&data_dir, &folder, PASSWORD);
+        return;
     }
     let key = clinicdesk_keyslot::KeySlotFile::new(data_dir.key_slot_file())
         .read()

@@ -472,7 +472,7 @@ fn decrypt_into(
 fn check_decrypted(path: &Path, key: &DataKey, header: &BackupHeader) -> Result<Connection> {
     let connection = clinicdesk_store::open_store(path, key)
         .map_err(|error| error.context("the decrypted backup does not open as a store"))?;
-    let problems = clinicdesk_store::integrity_problems(&connection)?;
+    let problems = clinicdesk_store::integrity_problems_of_file(path, key)?;
     if !problems.is_empty() {
         return Err(Error::integrity(format!(
             "the backup decrypts, but its store fails the integrity check ({}); nothing was restored",

@@ -205,8 +205,42 @@ pub fn export_store_under_key(
     Ok(())
 }
 
+/// The same checks as [`integrity_problems`] on a store file, run on two connections at once
+/// (SQLite's structural check on one; SQLCipher's page HMACs and the foreign keys on the other): a restore waits for them, and the machine has more than one core.
+pub fn integrity_problems_of_file(path: &Path, key: &DataKey) -> Result<Vec<String>> {
+    let structural = open_store(path, key)?;
+    let cipher_and_keys = open_store(path, key)?;
+    let (first, second) = std::thread::scope(|scope| {
+        let structural = scope.spawn(move || checks(&structural, &[Check::Structure]));
+        let rest = checks(&cipher_and_keys, &[Check::CipherPages, Check::ForeignKeys]);
+        (
+            structural
+                .join()
+                .unwrap_or_else(|_| Err(Error::unexpected("the integrity check stopped"))),
+            rest,
+        )
+    });
+    let mut problems = first?;
+    problems.extend(second?);
+    Ok(problems)
+}
+
+#[derive(Clone, Copy)]
+enum Check {
+    Structure,
+    CipherPages,
+    ForeignKeys,
+}
+
 /// Runs SQLite's and SQLCipher's own checks; returns the problems found (empty when healthy).
 pub fn integrity_problems(connection: &Connection) -> Result<Vec<String>> {
+    checks(
+        connection,
+        &[Check::Structure, Check::CipherPages, Check::ForeignKeys],
+    )
+}
+
+fn checks(connection: &Connection, which: &[Check]) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut collect = |sql: &str| -> rusqlite::Result<()> {
         let mut statement = connection.prepare(sql)?;
@@ -222,23 +256,35 @@ pub fn integrity_problems(connection: &Connection) -> Result<Vec<String>> {
         }
         Ok(())
     };
-    let checked = collect("PRAGMA integrity_check")
-        .and_then(|_| collect("PRAGMA cipher_integrity_check"))
-        .and_then(|_| {
-            let mut statement = connection.prepare("PRAGMA foreign_key_check")?;
-            let mut rows = statement.query([])?;
-            while let Some(row) = rows.next()? {
-                let table: String = row.get(0)?;
-                let rowid: Option<i64> = row.get(1)?;
-                let parent: String = row.get(2)?;
-                problems.push(format!(
-                    "{table} row {rowid:?} points at a missing {parent} row"
-                ));
-            }
-            Ok(())
-        });
-    checked
+    let foreign_keys = |problems: &mut Vec<String>| -> rusqlite::Result<()> {
+        let mut statement = connection.prepare("PRAGMA foreign_key_check")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let table: String = row.get(0)?;
+            let rowid: Option<i64> = row.get(1)?;
+            let parent: String = row.get(2)?;
+            problems.push(format!(
+                "{table} row {rowid:?} points at a missing {parent} row"
+            ));
+        }
+        Ok(())
+    };
+    for check in which {
+        match check {
+            Check::Structure => collect("PRAGMA integrity_check"),
+            Check::CipherPages => collect("PRAGMA cipher_integrity_check"),
+            Check::ForeignKeys => Ok(()),
+        }
         .map_err(|error| Error::integrity(format!("the integrity check could not run: {error}")))?;
+    }
+    if which
+        .iter()
+        .any(|check| matches!(check, Check::ForeignKeys))
+    {
+        foreign_keys(&mut problems).map_err(|error| {
+            Error::integrity(format!("the foreign-key check could not run: {error}"))
+        })?;
+    }
     Ok(problems)
 }
 
