@@ -48,12 +48,15 @@ impl RetentionPolicy {
     }
 }
 
+/// The bucket (day, ISO week or month) a backup falls in, for one retention rule.
+type BucketOf = fn(&DateTime<Tz>) -> (i32, u32);
+
 /// Which of `backups` (their local creation days, any order) the policy keeps.
 pub fn kept_by_retention(backups: &[DateTime<Tz>], policy: RetentionPolicy) -> Vec<bool> {
     let mut order: Vec<usize> = (0..backups.len()).collect();
     order.sort_by_key(|index| std::cmp::Reverse(backups[*index]));
     let mut keep = vec![false; backups.len()];
-    let rules: [(u32, fn(&DateTime<Tz>) -> (i32, u32)); 3] = [
+    let rules: [(u32, BucketOf); 3] = [
         (policy.keep_daily, |at| (at.year(), at.ordinal())),
         (policy.keep_weekly, |at| {
             let week = at.iso_week();

@@ -345,6 +345,11 @@ fn row_counts(connection: &Connection) -> Result<BTreeMap<String, i64>> {
     Ok(counts)
 }
 
+struct LastScheduledRuns {
+    success: Option<DateTime<Utc>>,
+    failure: Option<DateTime<Utc>>,
+}
+
 /// Who made a snapshot and why; the rest of the header is read from the store itself.
 pub struct SnapshotRequest {
     pub backup_id: String,
@@ -424,7 +429,7 @@ pub fn write_snapshot(
         clinicdesk_store::read_pages(connection, |page| {
             writer.write_page(page)?;
             done += page.len() as u64;
-            if done % (64 << 10) == 0 {
+            if done.is_multiple_of(64 << 10) {
                 progress(BackupProgress {
                     stage: BackupStage::Snapshot,
                     done_bytes: done,
@@ -598,10 +603,16 @@ impl Session {
         } else {
             let time = backup_schedule::parse_daily_time(&settings.daily_time)?;
             let zone = crate::scheduling::clinic_zone(connection)?;
-            let (success, failure) = self.last_scheduled_runs()?;
+            let runs = self.last_scheduled_runs()?;
             let now = self.environment.now();
             Some(format_timestamp(
-                if backup_schedule::scheduled_backup_due(time, zone, success, failure, now) {
+                if backup_schedule::scheduled_backup_due(
+                    time,
+                    zone,
+                    runs.success,
+                    runs.failure,
+                    now,
+                ) {
                     now
                 } else {
                     backup_schedule::next_slot(time, zone, now)
@@ -621,7 +632,8 @@ impl Session {
         })
     }
 
-    fn last_scheduled_runs(&self) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    /// When the last scheduled backup succeeded and when one last failed.
+    fn last_scheduled_runs(&self) -> Result<LastScheduledRuns> {
         let connection = self.connection()?;
         let last = |outcome: &str| -> Result<Option<DateTime<Utc>>> {
             let text: Option<String> = connection
@@ -633,7 +645,10 @@ impl Session {
                 .map_err(sql_error("reading the backup runs"))?;
             Ok(text.as_deref().and_then(parse_timestamp))
         };
-        Ok((last("success")?, last("failure")?))
+        Ok(LastScheduledRuns {
+            success: last("success")?,
+            failure: last("failure")?,
+        })
     }
 
     /// Makes a backup now, into `out` or the backup folder. Audited; a failure is recorded and
@@ -662,8 +677,8 @@ impl Session {
         }
         let time = backup_schedule::parse_daily_time(&settings.daily_time)?;
         let zone = crate::scheduling::clinic_zone(self.connection()?)?;
-        let (success, failure) = self.last_scheduled_runs()?;
-        if !backup_schedule::scheduled_backup_due(time, zone, success, failure, now) {
+        let runs = self.last_scheduled_runs()?;
+        if !backup_schedule::scheduled_backup_due(time, zone, runs.success, runs.failure, now) {
             return Ok(None);
         }
         let made = self.make_backup(now, None, true, progress)?;

@@ -380,7 +380,7 @@ impl PageSink {
 
     /// Appends whole pages, in order.
     pub fn write(&mut self, pages: &[u8]) -> Result<()> {
-        if pages.len() % self.page_size != 0 {
+        if !pages.len().is_multiple_of(self.page_size) {
             return Err(Error::unexpected(
                 "a partial page reached the restored store",
             ));
