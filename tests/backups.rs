@@ -397,8 +397,8 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
     }
     // The header is readable, and it is all that is.
     let header = clinicdesk_backup::read_header(Path::new(&backup.path)).unwrap();
-    assert_eq!(header.clinic_name, "Riverside Family Clinic");
-    assert_eq!(header.row_counts["patients"], 1);
+    assert_eq!(header.facts.clinic_name, "Riverside Family Clinic");
+    assert_eq!(header.facts.row_counts["patients"], 1);
 }
 
 /// Turns a copy of a current store into the store the previous Clinicdesk (schema 2) had: the
@@ -478,7 +478,7 @@ fn a_backup_from_the_previous_schema_version_restores_and_migrates() {
         &mut quiet,
     )
     .unwrap();
-    assert_eq!(header.schema_version, 2);
+    assert_eq!(header.facts.schema_version, 2);
     assert_eq!(secret.len(), 32);
 
     clinic.register("Not", "InTheBackup", "1999-01-01", None);
@@ -653,7 +653,7 @@ fn the_retention_rule_keeps_exactly_the_expected_backups_over_a_simulated_year()
         .filter(|path| path != Path::new(&on_demand.path))
         .map(|path| {
             let header = clinicdesk_backup::read_header(&path).unwrap();
-            let at = chrono::DateTime::parse_from_rfc3339(&header.created_at).unwrap();
+            let at = chrono::DateTime::parse_from_rfc3339(&header.facts.created_at).unwrap();
             at.with_timezone(&zone).format("%m-%d").to_string()
         })
         .collect();

@@ -92,31 +92,15 @@ pub struct RecoverySlot {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackupHeader {
     pub format_version: u32,
-    pub backup_id: String,
-    pub created_at: String,
-    pub created_by: Option<String>,
-    /// True when the daily schedule made it, false when someone asked for it.
-    pub scheduled: bool,
-    pub app_version: String,
-    pub schema_version: u32,
-    pub clinic_id: String,
-    pub clinic_name: String,
-    pub row_counts: BTreeMap<String, i64>,
-    pub audit_chain_head: ChainHead,
-    /// The last change-journal transaction in the snapshot (point-in-time restore replays from
-    /// here).
-    pub change_journal_txn: i64,
-    /// The journal timeline the snapshot belongs to (a restore starts a new one).
-    pub change_journal_timeline: String,
-    pub page_size: u32,
-    pub page_count: u64,
+    #[serde(flatten)]
+    pub facts: SnapshotFacts,
     pub pages_per_chunk: u32,
     pub stream_nonce: String,
     pub recipients: Vec<Recipient>,
 }
 
 /// The facts a snapshot supplies; the writer adds the format, chunking and key fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SnapshotFacts {
     pub backup_id: String,
     pub created_at: String,
@@ -129,6 +113,7 @@ pub struct SnapshotFacts {
     pub row_counts: BTreeMap<String, i64>,
     pub audit_chain_head: ChainHead,
     pub change_journal_txn: i64,
+    /// The journal timeline the snapshot belongs to (a restore starts a new one).
     pub change_journal_timeline: String,
     pub page_size: u32,
     pub page_count: u64,
@@ -144,12 +129,14 @@ pub struct RecipientKey {
 impl BackupHeader {
     /// Number of chunks that follow the header.
     pub fn chunk_count(&self) -> u64 {
-        self.page_count.div_ceil(u64::from(self.pages_per_chunk))
+        self.facts
+            .page_count
+            .div_ceil(u64::from(self.pages_per_chunk))
     }
 
     /// The plaintext size of the snapshot (the store's size).
     pub fn snapshot_bytes(&self) -> u64 {
-        self.page_count * u64::from(self.page_size)
+        self.facts.page_count * u64::from(self.facts.page_size)
     }
 
     fn validate(&self) -> Result<()> {
@@ -159,11 +146,11 @@ impl BackupHeader {
                 self.format_version
             )));
         }
-        let page_size_ok =
-            self.page_size.is_power_of_two() && (512..=65_536).contains(&self.page_size);
+        let page_size_ok = self.facts.page_size.is_power_of_two()
+            && (512..=65_536).contains(&self.facts.page_size);
         if !page_size_ok
-            || self.page_count == 0
-            || self.page_count > 1 << 40
+            || self.facts.page_count == 0
+            || self.facts.page_count > 1 << 40
             || !(1..=256).contains(&self.pages_per_chunk)
             || self.chunk_count() >= u64::from(u32::MAX)
         {
@@ -177,8 +164,8 @@ impl BackupHeader {
 
     fn chunk_plain_bytes(&self, index: u64) -> usize {
         let first_page = index * u64::from(self.pages_per_chunk);
-        let pages = (self.page_count - first_page).min(u64::from(self.pages_per_chunk));
-        (pages * u64::from(self.page_size)) as usize
+        let pages = (self.facts.page_count - first_page).min(u64::from(self.pages_per_chunk));
+        (pages * u64::from(self.facts.page_size)) as usize
     }
 }
 
@@ -228,20 +215,7 @@ impl BackupWriter {
         }
         let header = BackupHeader {
             format_version: FORMAT_VERSION,
-            backup_id: facts.backup_id,
-            created_at: facts.created_at,
-            created_by: facts.created_by,
-            scheduled: facts.scheduled,
-            app_version: facts.app_version,
-            schema_version: facts.schema_version,
-            clinic_id: facts.clinic_id,
-            clinic_name: facts.clinic_name,
-            row_counts: facts.row_counts,
-            audit_chain_head: facts.audit_chain_head,
-            change_journal_txn: facts.change_journal_txn,
-            change_journal_timeline: facts.change_journal_timeline,
-            page_size: facts.page_size,
-            page_count: facts.page_count,
+            facts,
             pages_per_chunk: PAGES_PER_CHUNK,
             stream_nonce: hex::encode(nonce),
             recipients: sealed,
@@ -261,7 +235,7 @@ impl BackupWriter {
         let aad = header_digest(&header_line);
         let cipher = ChaCha20Poly1305::new(file_key.as_ref().into());
         let encryptor = EncryptorBE32::from_aead(cipher, nonce.as_ref().into());
-        let chunk_bytes = (PAGES_PER_CHUNK * header.page_size) as usize;
+        let chunk_bytes = (PAGES_PER_CHUNK * header.facts.page_size) as usize;
         Ok(BackupWriter {
             out,
             header,
@@ -279,13 +253,13 @@ impl BackupWriter {
 
     /// Appends the next page (pages come in order, 1 to page_count).
     pub fn write_page(&mut self, page: &[u8]) -> Result<()> {
-        if page.len() != self.header.page_size as usize
-            || self.pages_written >= self.header.page_count
+        if page.len() != self.header.facts.page_size as usize
+            || self.pages_written >= self.header.facts.page_count
         {
             return Err(Error::unexpected(format!(
                 "the snapshot changed while it was read (page {} of {}, {} bytes)",
                 self.pages_written + 1,
-                self.header.page_count,
+                self.header.facts.page_count,
                 page.len()
             )));
         }
@@ -325,10 +299,10 @@ impl BackupWriter {
 
     /// Checks every page arrived, flushes and fsyncs the file.
     pub fn finish(self) -> Result<BackupHeader> {
-        if self.pages_written != self.header.page_count || self.encryptor.is_some() {
+        if self.pages_written != self.header.facts.page_count || self.encryptor.is_some() {
             return Err(Error::unexpected(format!(
                 "the snapshot ended early ({} of {} pages)",
-                self.pages_written, self.header.page_count
+                self.pages_written, self.header.facts.page_count
             )));
         }
         let file = self

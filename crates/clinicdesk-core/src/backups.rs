@@ -68,14 +68,14 @@ impl BackupFacts {
                 .map(|name| name.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             file_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-            backup_id: header.backup_id.clone(),
-            created_at: header.created_at.clone(),
-            created_by: header.created_by.clone(),
-            scheduled: header.scheduled,
-            app_version: header.app_version.clone(),
-            schema_version: header.schema_version,
-            clinic_name: header.clinic_name.clone(),
-            row_counts: header.row_counts.clone(),
+            backup_id: header.facts.backup_id.clone(),
+            created_at: header.facts.created_at.clone(),
+            created_by: header.facts.created_by.clone(),
+            scheduled: header.facts.scheduled,
+            app_version: header.facts.app_version.clone(),
+            schema_version: header.facts.schema_version,
+            clinic_name: header.facts.clinic_name.clone(),
+            row_counts: header.facts.row_counts.clone(),
             store_bytes: header.snapshot_bytes(),
         }
     }
@@ -459,7 +459,7 @@ fn decrypt_into(
 ) -> Result<()> {
     let header = reader.header().clone();
     let total = header.snapshot_bytes();
-    let mut sink = clinicdesk_store::PageSink::create(destination, key, header.page_size)?;
+    let mut sink = clinicdesk_store::PageSink::create(destination, key, header.facts.page_size)?;
     let mut done = 0u64;
     while let Some(chunk) = reader.next_chunk()? {
         sink.write(chunk)?;
@@ -496,8 +496,8 @@ fn check_decrypted(path: &Path, key: &DataKey, header: &BackupHeader) -> Result<
             format!("the backup has schema version {version}, newer than this Clinicdesk ({newest}); install the newer Clinicdesk that made it"),
         ));
     }
-    if version != header.schema_version
-        || crate::changes::clinic_id(&connection)? != header.clinic_id
+    if version != header.facts.schema_version
+        || crate::changes::clinic_id(&connection)? != header.facts.clinic_id
     {
         return Err(Error::integrity(
             "the backup's store does not match its header; nothing was restored",
@@ -815,8 +815,8 @@ impl Session {
             .into_iter()
             .filter_map(|path| {
                 let header = clinicdesk_backup::read_header(&path).ok()?;
-                let created = parse_timestamp(&header.created_at)?;
-                (header.scheduled && header.clinic_id == clinic_id)
+                let created = parse_timestamp(&header.facts.created_at)?;
+                (header.facts.scheduled && header.facts.clinic_id == clinic_id)
                     .then(|| (path, created.with_timezone(&zone)))
             })
             .collect();
@@ -903,10 +903,10 @@ impl Session {
         let mut reader = BackupReader::open(file)?;
         let connection = self.connection()?;
         let clinic_id = crate::changes::clinic_id(connection)?;
-        if reader.header().clinic_id != clinic_id {
+        if reader.header().facts.clinic_id != clinic_id {
             return Err(Error::integrity(format!(
                 "this backup belongs to another clinic ({}), not to this one; nothing was restored",
-                reader.header().clinic_name
+                reader.header().facts.clinic_name
             )));
         }
         let (_, secret) = backup_key(connection)?.ok_or_else(|| {
@@ -980,7 +980,7 @@ impl Session {
         let (path, header) = self.backup_before(target)?;
         let connection = self.connection()?;
         let (count, gap) =
-            change_journal::count_replay(connection, header.change_journal_txn, target)?;
+            change_journal::count_replay(connection, header.facts.change_journal_txn, target)?;
         if gap {
             return Err(Error::conflict(
                 "the change journal has a gap between that backup and the chosen moment (a bulk import), so the records cannot be rebuilt exactly; choose an earlier moment or a later backup",
@@ -1044,11 +1044,11 @@ impl Session {
             .into_iter()
             .filter_map(|path| clinicdesk_backup::read_header(&path).ok().map(|header| (path, header)))
             .filter(|(_, header)| {
-                header.clinic_id == clinic_id
-                    && header.change_journal_timeline == timeline
-                    && header.created_at <= stamp
+                header.facts.clinic_id == clinic_id
+                    && header.facts.change_journal_timeline == timeline
+                    && header.facts.created_at <= stamp
             })
-            .max_by(|a, b| a.1.created_at.cmp(&b.1.created_at))
+            .max_by(|a, b| a.1.facts.created_at.cmp(&b.1.facts.created_at))
             .ok_or_else(|| {
                 Error::not_found(format!(
                     "there is no backup from before {stamp} since the last restore, so the store cannot be brought back to that moment"
@@ -1101,7 +1101,7 @@ impl Session {
         change_journal::start_transaction(&transaction, now)?;
         let mut replayed_transactions = 0;
         if let Some(target) = target {
-            if header.change_journal_timeline != live_position.timeline {
+            if header.facts.change_journal_timeline != live_position.timeline {
                 return Err(Error::conflict(
                     "the store was restored since this backup was made, so its journal does not continue the backup; restore it whole instead",
                 ));
@@ -1111,8 +1111,12 @@ impl Session {
                 done_bytes: 0,
                 total_bytes: 1,
             });
-            let count =
-                change_journal::replay(live, &transaction, header.change_journal_txn, target)?;
+            let count = change_journal::replay(
+                live,
+                &transaction,
+                header.facts.change_journal_txn,
+                target,
+            )?;
             replayed_transactions = count.transactions as u32;
             progress(BackupProgress {
                 stage: BackupStage::Replay,
@@ -1146,8 +1150,8 @@ impl Session {
             NewAuditEntry::new(now, self.actor(), "backup.restore", AuditOutcome::Success).details(
                 serde_json::json!({
                     "file": file.display().to_string(),
-                    "backup_id": header.backup_id,
-                    "backup_created_at": header.created_at,
+                    "backup_id": header.facts.backup_id,
+                    "backup_created_at": header.facts.created_at,
                     "restored_to": restored_to,
                     "replayed_transactions": replayed_transactions,
                     "rollback_copy": result.rollback_copy,
@@ -1227,112 +1231,87 @@ fn carry_forward(live: &Connection, restored: &Connection, header: &BackupHeader
         .query_row(
             "SELECT count(*) > 0 FROM audit_log WHERE seq = ?1 AND entry_hash = ?2",
             params![
-                header.audit_chain_head.seq,
-                header.audit_chain_head.entry_hash
+                header.facts.audit_chain_head.seq,
+                header.facts.audit_chain_head.entry_hash
             ],
             |row| row.get(0),
         )
         .map_err(sql_error("reading the audit trail"))?;
-    let mut carried = 0;
-    if linked || header.audit_chain_head.seq == 0 {
-        let mut statement = live
-            .prepare("SELECT * FROM audit_log WHERE seq > ?1 ORDER BY seq")
-            .map_err(sql_error("reading the audit trail"))?;
-        let entries = statement
-            .query_map([header.audit_chain_head.seq], AuditEntry::from_row)
-            .map_err(sql_error("reading the audit trail"))?;
-        for entry in entries {
-            let entry = entry.map_err(sql_error("reading the audit trail"))?;
-            restored
-                .execute(
-                    "INSERT INTO audit_log (seq, id, occurred_at, user_id, username, workstation, action,
-                        object_type, object_id, patient_id, outcome, details, prev_hash, entry_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                    params![
-                        entry.seq, entry.id, entry.occurred_at, entry.user_id, entry.username,
-                        entry.workstation, entry.action, entry.object_type, entry.object_id,
-                        entry.patient_id, entry.outcome, entry.details, entry.prev_hash, entry.entry_hash
-                    ],
-                )
-                .map_err(sql_error("carrying the audit trail into the restored store"))?;
-            carried += 1;
-        }
-    }
+    let carried = if linked || header.facts.audit_chain_head.seq == 0 {
+        copy_rows(
+            live,
+            restored,
+            "INSERT",
+            "audit_log",
+            "WHERE seq > ?1 ORDER BY seq",
+            header.facts.audit_chain_head.seq,
+        )?
+    } else {
+        0
+    };
     restored
         .execute("DELETE FROM backup_keys", [])
         .map_err(sql_error("carrying the backup key"))?;
-    {
-        let mut statement = live
-            .prepare("SELECT id, public_key, secret_key, created_at FROM backup_keys")
-            .map_err(sql_error("reading the backup key"))?;
-        let mut rows = statement
-            .query([])
-            .map_err(sql_error("reading the backup key"))?;
-        while let Some(row) = rows.next().map_err(sql_error("reading the backup key"))? {
-            restored
-                .execute(
-                    "INSERT INTO backup_keys (id, public_key, secret_key, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![
-                        row.get::<_, String>(0).map_err(sql_error("reading the backup key"))?,
-                        row.get::<_, String>(1).map_err(sql_error("reading the backup key"))?,
-                        row.get::<_, Vec<u8>>(2).map_err(sql_error("reading the backup key"))?,
-                        row.get::<_, String>(3).map_err(sql_error("reading the backup key"))?
-                    ],
-                )
-                .map_err(sql_error("carrying the backup key"))?;
-        }
-    }
-    {
-        let mut statement = live
-            .prepare("SELECT id, started_at, finished_at, scheduled, outcome, file_path, bytes, error_code, error_message, user_id FROM backup_runs")
-            .map_err(sql_error("reading the backup runs"))?;
-        let mut rows = statement
-            .query([])
-            .map_err(sql_error("reading the backup runs"))?;
-        while let Some(row) = rows.next().map_err(sql_error("reading the backup runs"))? {
-            let values: Vec<clinicdesk_store::rusqlite::types::Value> = (0..10)
-                .map(|index| row.get(index))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(sql_error("reading the backup runs"))?;
-            restored
-                .execute(
-                    "INSERT OR IGNORE INTO backup_runs (id, started_at, finished_at, scheduled, outcome, file_path, bytes, error_code, error_message, user_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    clinicdesk_store::rusqlite::params_from_iter(values),
-                )
-                .map_err(sql_error("carrying the backup runs"))?;
-        }
-    }
-    let keys: Vec<&str> = settings_pairs(&BackupSettings {
+    copy_rows(live, restored, "INSERT", "backup_keys", "WHERE ?1 = 1", 1)?;
+    copy_rows(
+        live,
+        restored,
+        "INSERT OR IGNORE",
+        "backup_runs",
+        "WHERE ?1 = 1",
+        1,
+    )?;
+    let keys = settings_pairs(&BackupSettings {
         folder: String::new(),
         daily_time: String::new(),
         retention: RetentionPolicy::default(),
     })
-    .iter()
-    .map(|(key, _)| *key)
-    .collect();
-    for key in keys {
-        restored
-            .execute("DELETE FROM settings WHERE key = ?1", [key])
-            .map_err(sql_error("carrying the backup settings"))?;
-        let row: Option<(String, i64, String, Option<String>)> = live
-            .query_row(
-                "SELECT value, version, updated_at, updated_by FROM settings WHERE key = ?1",
-                [key],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )
-            .optional()
-            .map_err(sql_error("reading the backup settings"))?;
-        if let Some((value, version, updated_at, updated_by)) = row {
-            restored
-                .execute(
-                    "INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![key, value, version, updated_at, updated_by],
-                )
-                .map_err(sql_error("carrying the backup settings"))?;
-        }
-    }
+    .map(|(key, _)| format!("'{key}'"))
+    .join(", ");
+    let backup_settings = format!("WHERE key IN ({keys}) AND ?1 = 1");
+    restored
+        .execute(&format!("DELETE FROM settings {backup_settings}"), [1])
+        .map_err(sql_error("carrying the backup settings"))?;
+    copy_rows(live, restored, "INSERT", "settings", &backup_settings, 1)?;
     Ok(carried)
+}
+
+/// Copies the rows of `table` matching `filter` (with `?1` bound to `value`) from `live` into
+/// `restored`, column for column; returns how many. Table and filter are this module's own text.
+fn copy_rows(
+    live: &Connection,
+    restored: &Connection,
+    insert: &str,
+    table: &str,
+    filter: &str,
+    value: i64,
+) -> Result<u32> {
+    let reading = sql_error("reading rows to carry into the restored store");
+    let mut statement = live
+        .prepare(&format!("SELECT * FROM {table} {filter}"))
+        .map_err(&reading)?;
+    let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
+    let placeholders: Vec<String> = (1..=columns.len()).map(|n| format!("?{n}")).collect();
+    let mut target = restored
+        .prepare(&format!(
+            "{insert} INTO {table} ({}) VALUES ({})",
+            columns.join(", "),
+            placeholders.join(", ")
+        ))
+        .map_err(sql_error("carrying rows into the restored store"))?;
+    let mut rows = statement.query([value]).map_err(&reading)?;
+    let mut copied = 0;
+    while let Some(row) = rows.next().map_err(&reading)? {
+        let values: Vec<clinicdesk_store::rusqlite::types::Value> = (0..columns.len())
+            .map(|index| row.get(index))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(&reading)?;
+        target
+            .execute(clinicdesk_store::rusqlite::params_from_iter(values))
+            .map_err(sql_error("carrying rows into the restored store"))?;
+        copied += 1;
+    }
+    Ok(copied)
 }
 
 /// The `.cdbackup` files directly in `folder` (none when it does not exist yet).
