@@ -419,26 +419,19 @@ pub fn write_snapshot(
             page_count,
         };
         let total = u64::from(page_size) * page_count;
-        let mut writer = BackupWriter::create(path, facts, recipients)?;
-        let mut done = 0u64;
+        let writer = BackupWriter::create(path, facts, recipients)?;
         progress(BackupProgress {
             stage: BackupStage::Snapshot,
             done_bytes: 0,
             total_bytes: total,
         });
-        clinicdesk_store::read_pages(connection, |page| {
-            writer.write_page(page)?;
-            done += page.len() as u64;
-            if done.is_multiple_of(64 << 10) {
-                progress(BackupProgress {
-                    stage: BackupStage::Snapshot,
-                    done_bytes: done,
-                    total_bytes: total,
-                });
-            }
-            Ok(())
+        let header = read_and_seal_in_parallel(connection, writer, page_size, |done| {
+            progress(BackupProgress {
+                stage: BackupStage::Snapshot,
+                done_bytes: done,
+                total_bytes: total,
+            })
         })?;
-        let header = writer.finish()?;
         progress(BackupProgress {
             stage: BackupStage::Snapshot,
             done_bytes: total,
@@ -448,6 +441,66 @@ pub fn write_snapshot(
     })();
     let _ = connection.execute_batch("COMMIT");
     written
+}
+
+/// Pages are read (and decrypted by SQLCipher) on this thread and sealed and written by a second
+/// one, 64 KiB at a time through a channel of eight: two cores share the work, memory stays small.
+fn read_and_seal_in_parallel(
+    connection: &Connection,
+    mut writer: BackupWriter,
+    page_size: u32,
+    mut progress: impl FnMut(u64),
+) -> Result<BackupHeader> {
+    const BATCH: usize = 64 << 10;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let sealing = scope.spawn(move || -> Result<BackupHeader> {
+            for batch in receiver {
+                for page in batch.chunks(page_size as usize) {
+                    writer.write_page(page)?;
+                }
+            }
+            writer.finish()
+        });
+        let mut writer_stopped = false;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut done = 0u64;
+        let send = |batch: Vec<u8>, writer_stopped: &mut bool| -> Result<()> {
+            sender.send(batch).map_err(|_| {
+                *writer_stopped = true;
+                Error::unexpected("the backup writer stopped")
+            })
+        };
+        let read = clinicdesk_store::read_pages(connection, |page| {
+            batch.extend_from_slice(page);
+            done += page.len() as u64;
+            if batch.len() >= BATCH {
+                send(
+                    std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                    &mut writer_stopped,
+                )?;
+                progress(done);
+            }
+            Ok(())
+        })
+        .and_then(|_| {
+            if batch.is_empty() {
+                Ok(())
+            } else {
+                send(std::mem::take(&mut batch), &mut writer_stopped)
+            }
+        });
+        drop(sender);
+        let sealed = sealing
+            .join()
+            .unwrap_or_else(|_| Err(Error::unexpected("the backup writer stopped")));
+        match (read, sealed) {
+            // The writer's own error (a full disk, say) explains a reader that could not send.
+            (Err(_), Err(error)) if writer_stopped => Err(error),
+            (Err(error), _) => Err(error),
+            (Ok(_), sealed) => sealed,
+        }
+    })
 }
 
 /// Decrypts `reader`'s pages into a new store file at `destination` under `key`.
