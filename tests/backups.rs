@@ -801,3 +801,119 @@ fn the_change_journal_covers_every_column_of_every_table_people_change() {
             .unwrap_or_else(|_| panic!("{table} has no delete journal trigger"));
     }
 }
+
+#[test]
+fn a_lost_workstation_is_rebuilt_from_a_backup_with_the_recovery_key() {
+    let clinic = Clinic::with_staff();
+    let (_, mrn) = register(&mut clinic.staff("frank"), "Ada", "Lovelace");
+    let mut mona = clinic.staff("mona");
+    let backup = mona
+        .create_backup(
+            Some(&clinic.folder.path().join("external-drive.cdbackup")),
+            &mut quiet,
+        )
+        .unwrap();
+    drop(mona);
+    let original = records(&open_raw(&clinic));
+
+    let new_machine = clinicdesk_core::DataDir::new(clinic.folder.path().join("new-workstation"));
+    let request =
+        |recovery_key: &str, admin: &str| clinicdesk_core::backups::NewWorkstationRestore {
+            backup_file: PathBuf::from(&backup.path),
+            recovery_key: recovery_key.to_owned(),
+            admin_username: admin.to_owned(),
+            admin_password: clinicdesk_tests::secret("lantern quarry mosaic ribbon"),
+            kdf: clinicdesk_tests::TEST_KDF,
+        };
+    let restore = |recovery_key: &str, admin: &str| {
+        clinicdesk_core::backups::restore_onto_new_workstation(
+            &new_machine,
+            request(recovery_key, admin),
+            &clinic.environment,
+            &mut quiet,
+        )
+    };
+    // A wrong recovery key, or someone who is not an administrator, rebuilds nothing.
+    let other = Clinic::new();
+    assert_eq!(
+        restore(&other.recovery_key, "admin").unwrap_err().code,
+        ErrorCode::IntegrityFailure
+    );
+    assert_eq!(
+        restore(&clinic.recovery_key, "frank").unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
+    assert!(!new_machine.store_file().exists());
+
+    // The recovery key as someone types it: lower case, spaces for dashes.
+    let typed = clinic.recovery_key.to_lowercase().replace('-', " ");
+    restore(&typed, "admin").unwrap();
+    let mut admin = Session::login(
+        &new_machine,
+        "admin",
+        &clinicdesk_tests::secret("lantern quarry mosaic ribbon"),
+        &clinic.environment,
+    )
+    .unwrap();
+    // Everyone else needs a new password: theirs were on the lost machine.
+    let temporary = admin.reset_password("frank").unwrap();
+    drop(admin);
+    let relogin = Session::login(
+        &new_machine,
+        "frank",
+        &clinicdesk_tests::secret(STAFF_PASSWORD),
+        &clinic.environment,
+    );
+    assert!(relogin.is_err());
+    let mut frank = Session::login(
+        &new_machine,
+        "frank",
+        &clinicdesk_tests::secret(&temporary.0),
+        &clinic.environment,
+    )
+    .unwrap();
+    frank
+        .change_password(
+            &clinicdesk_tests::secret(&temporary.0),
+            &clinicdesk_tests::secret(STAFF_PASSWORD),
+        )
+        .unwrap();
+    assert_eq!(frank.search_patients(&mrn).unwrap().len(), 1);
+    drop(frank);
+
+    let rebuilt = clinicdesk_store::open_store(
+        &new_machine.store_file(),
+        &clinicdesk_keyslot::KeySlotFile::new(new_machine.key_slot_file())
+            .read()
+            .unwrap()
+            .unlock(
+                &clinicdesk_keyslot::SlotOwner::user("admin"),
+                &clinicdesk_tests::secret("lantern quarry mosaic ribbon"),
+            )
+            .unwrap()
+            .data_key,
+    )
+    .unwrap();
+    let mut after = records(&rebuilt);
+    let mut before = original;
+    // Logins and the password reset touched the users table since; compare the clinical records.
+    after.remove("users");
+    before.remove("users");
+    after.remove("settings");
+    before.remove("settings");
+    assert_eq!(after, before);
+    clinicdesk_core::audit::verify_chain(&rebuilt).unwrap();
+    let keyslot_warnings: i64 = rebuilt
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'security.keyslot_rollback'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(keyslot_warnings, 0);
+    // A second rebuild into the same folder is refused: the store is there now.
+    assert_eq!(
+        restore(&clinic.recovery_key, "admin").unwrap_err().code,
+        ErrorCode::StoreAlreadyInitialized
+    );
+}

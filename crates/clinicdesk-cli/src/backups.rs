@@ -56,6 +56,14 @@ pub(crate) enum BackupCommand {
     },
     /// Run the scheduled backup now if it is due (for a timer when the desktop app is closed).
     RunDue,
+    /// On a new workstation (an empty data folder), rebuild the store from a backup with the
+    /// clinic's recovery key, and set a new password for one of its administrators. No login.
+    RestoreNew {
+        file: PathBuf,
+        /// An administrator in the backup, who gets a new password now.
+        #[arg(long, value_name = "USERNAME")]
+        admin: String,
+    },
 }
 
 /// Prints a percentage to standard error when it changes (the core reports every chunk).
@@ -239,6 +247,12 @@ pub(crate) fn run_backup(
                 "Backup settings saved.".to_owned()
             });
         }
+        BackupCommand::RestoreNew { .. } => {
+            return Err(Error::new(
+                ErrorCode::Usage,
+                "backup restore-new runs without --as: it is for a new workstation",
+            ))
+        }
         BackupCommand::RunDue => {
             let made = session.run_scheduled_backup_if_due(&mut progress_printer(out))?;
             out.value(serde_json::json!(made), || match &made {
@@ -247,5 +261,40 @@ pub(crate) fn run_backup(
             });
         }
     }
+    Ok(())
+}
+
+/// `backup restore-new`: no session; the recovery key and the administrator's new password are
+/// read like those of `recover`.
+pub(crate) fn restore_new(
+    data_dir: &clinicdesk_core::DataDir,
+    file: &std::path::Path,
+    admin: &str,
+    secrets: &mut crate::secrets::Secrets,
+    environment: &clinicdesk_core::Environment,
+    out: &Output,
+) -> Result<()> {
+    let recovery_key = secrets.recovery_key()?;
+    let admin_password = secrets.new_password(&format!("New password for {admin}"))?;
+    eprintln!("Tuning the key derivation for this machine…");
+    let outcome = clinicdesk_core::backups::restore_onto_new_workstation(
+        data_dir,
+        clinicdesk_core::backups::NewWorkstationRestore {
+            backup_file: file.to_owned(),
+            recovery_key,
+            admin_username: admin.to_owned(),
+            admin_password,
+            kdf: clinicdesk_core::KdfParams::calibrated(std::time::Duration::from_millis(300)),
+        },
+        environment,
+        &mut progress_printer(out),
+    )?;
+    out.value(serde_json::json!(outcome), || {
+        format!(
+            "Restored the backup made {} into {}.\n{admin} can log in with the new password. Everyone else needs a new password from an administrator (clinicdesk user reset-password USERNAME --as {admin}): their passwords were on the lost workstation.",
+            outcome.backup.created_at,
+            data_dir.root().display()
+        )
+    });
     Ok(())
 }

@@ -480,6 +480,9 @@ fn run(cli: Cli) -> Result<()> {
                 run_emergency(session, command, &out)
             })
         }
+        Command::Backup {
+            command: backups::BackupCommand::RestoreNew { file, admin },
+        } => backups::restore_new(&data_dir, &file, &admin, &mut secrets, &environment, &out),
         Command::Backup { command } => {
             with_session(&data_dir, &login, &environment, &mut secrets, |session| {
                 backups::run_backup(session, command, &out)

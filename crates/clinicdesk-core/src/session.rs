@@ -161,7 +161,7 @@ pub fn init(
     })
 }
 
-fn create_private_folder(path: &std::path::Path) -> Result<()> {
+pub(crate) fn create_private_folder(path: &std::path::Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|error| {
         Error::unexpected(format!(
             "cannot create the data folder {}: {error}",
