@@ -203,7 +203,7 @@ fn lockout_tampering_reasons_and_duplicates_have_their_exit_codes() {
 
 #[test]
 fn backups_from_the_command_line_damaged_or_foreign_files_are_exit_6() {
-    let (cli, _) = Cli::clinic();
+    let (cli, recovery_key) = Cli::clinic();
     cli.ok(
         &[
             "patient",
@@ -295,4 +295,30 @@ fn backups_from_the_command_line_damaged_or_foreign_files_are_exit_6() {
     assert!(restored.contains("kept at"), "{restored}");
     let status = cli.ok(&["status", "--as", "admin"], ADMIN_PASSWORD);
     assert!(status.contains("patients:           1"), "{status}");
+
+    // The workstation is lost: a new one is rebuilt from the file with the recovery key.
+    let new_machine = cli.folder.path().join("new-workstation");
+    let rebuild = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
+            .args(["backup", "restore-new", file, "--admin", "admin"])
+            .env("CLINICDESK_DATA_DIR", &new_machine)
+            .env("CLINICDESK_RECOVERY_KEY", key)
+            .env("CLINICDESK_NEW_PASSWORD", "orchid tandem pylon sherbet")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let wrong = rebuild("0000-0000-0000-0000-0000-0000-0000-0000");
+    assert_eq!(wrong.status.code(), Some(6), "{}", stderr(&wrong));
+    let rebuilt = rebuild(&recovery_key);
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    let status = Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
+        .args(["status", "--as", "admin"])
+        .env("CLINICDESK_DATA_DIR", &new_machine)
+        .env("CLINICDESK_PASSWORD", "orchid tandem pylon sherbet")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("patients:           1"));
 }
