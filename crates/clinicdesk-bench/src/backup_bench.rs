@@ -56,7 +56,7 @@ fn current_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
+pub fn run(data_dir: &DataDir, folder: &Path, password: &str, verify: bool) {
     let store = data_dir.store_file();
     let store_bytes = std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0);
     let rss_before = current_rss_mib();
@@ -103,19 +103,21 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
         backup_seconds / cp_seconds.max(1e-9)
     );
 
-    let started = Instant::now();
-    let mut stages = StageClock::default();
-    session
-        .verify_backup(&file, &mut |progress| stages.saw(progress.stage))
-        .expect("verify");
-    stages.print("verify");
-    let verify_seconds = started.elapsed().as_secs_f64();
-    println!(
-        "BENCH op=verify seconds={:.1} mib_per_s={:.0} ratio_to_cp={:.2}",
-        verify_seconds,
-        mib_per_second(store_bytes, verify_seconds),
-        verify_seconds / cp_seconds.max(1e-9)
-    );
+    if verify {
+        let started = Instant::now();
+        let mut stages = StageClock::default();
+        session
+            .verify_backup(&file, &mut |progress| stages.saw(progress.stage))
+            .expect("verify");
+        stages.print("verify");
+        let verify_seconds = started.elapsed().as_secs_f64();
+        println!(
+            "BENCH op=verify seconds={:.1} mib_per_s={:.0} ratio_to_cp={:.2}",
+            verify_seconds,
+            mib_per_second(store_bytes, verify_seconds),
+            verify_seconds / cp_seconds.max(1e-9)
+        );
+    }
 
     let started = Instant::now();
     let mut stages = StageClock::default();
