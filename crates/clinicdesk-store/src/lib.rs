@@ -331,6 +331,10 @@ pub fn read_pages(
     Ok(count)
 }
 
+/// SQLite's `PENDING_BYTE`: the byte at 1 GiB is used for file locking, so the page that holds it
+/// never holds data.
+const LOCK_BYTE_OFFSET: usize = 0x4000_0000;
+
 /// Builds a new store file from pages (a restored snapshot), encrypted under `key` as the pages
 /// are written: nothing unencrypted reaches the disk. Call [`PageSink::finish`] to commit.
 pub struct PageSink {
@@ -389,10 +393,16 @@ impl PageSink {
             .connection
             .prepare_cached("INSERT INTO sqlite_dbpage (pgno, data) VALUES (?1, ?2)")
             .map_err(sql_error("writing the restored store"))?;
+        // SQLite never uses the page holding the lock byte at 1 GiB (its `PENDING_BYTE`): reading
+        // it through `sqlite_dbpage` gives zeros, and writing it is refused as corruption. Stores
+        // past 1 GiB have one; it is left as a hole in the new file, as SQLite leaves it.
+        let lock_byte_page = (LOCK_BYTE_OFFSET / self.page_size) as i64 + 1;
         for page in pages.chunks(self.page_size) {
-            statement
-                .execute(rusqlite::params![self.next_page, page])
-                .map_err(sql_error("writing the restored store"))?;
+            if self.next_page != lock_byte_page {
+                statement
+                    .execute(rusqlite::params![self.next_page, page])
+                    .map_err(sql_error("writing the restored store"))?;
+            }
             self.next_page += 1;
         }
         Ok(())
