@@ -42,24 +42,10 @@ fn mib_per_second(bytes: u64, seconds: f64) -> f64 {
     bytes as f64 / 1_048_576.0 / seconds.max(1e-9)
 }
 
-fn current_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
-}
-
 pub fn run(data_dir: &DataDir, folder: &Path, password: &str, verify: bool) {
     let store = data_dir.store_file();
     let store_bytes = std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0);
-    let rss_before = current_rss_mib();
+    let rss_before = crate::process_memory_mib("VmRSS:");
 
     // Baseline: cp of the same file, synced, so both sides pay for reaching the disk.
     let copy = folder.join("cp-baseline.db");

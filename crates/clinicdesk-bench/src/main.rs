@@ -102,17 +102,18 @@ fn report(op: &str, measured: &Timing, baseline: Option<&Timing>) {
 }
 
 pub(crate) fn peak_rss_mib() -> f64 {
+    process_memory_mib("VmHWM:")
+}
+
+/// A memory figure of this process from /proc/self/status (`VmHWM:` peak, `VmRSS:` now), in MiB.
+pub(crate) fn process_memory_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|line| {
-            line.split_whitespace()
-                .nth(1)
+                .find(|line| line.starts_with(field))
+                .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kib| kib.parse::<f64>().ok())
         })
         .map(|kib| kib / 1024.0)

@@ -12,6 +12,21 @@ use crate::Output;
 
 #[derive(Subcommand)]
 pub(crate) enum BackupCommand {
+    #[command(flatten)]
+    SignedIn(SignedInBackupCommand),
+    /// On a new workstation (an empty data folder), rebuild the store from a backup with the
+    /// clinic's recovery key, and set a new password for one of its administrators. No login.
+    RestoreNew {
+        file: PathBuf,
+        /// An administrator in the backup, who gets a new password now.
+        #[arg(long, value_name = "USERNAME")]
+        admin: String,
+    },
+}
+
+/// The backup commands that run as a signed-in manager or administrator (`--as`).
+#[derive(Subcommand)]
+pub(crate) enum SignedInBackupCommand {
     /// Make an encrypted backup now (into the backup folder, or --out FILE).
     Create {
         #[arg(long, value_name = "FILE")]
@@ -56,14 +71,6 @@ pub(crate) enum BackupCommand {
     },
     /// Run the scheduled backup now if it is due (for a timer when the desktop app is closed).
     RunDue,
-    /// On a new workstation (an empty data folder), rebuild the store from a backup with the
-    /// clinic's recovery key, and set a new password for one of its administrators. No login.
-    RestoreNew {
-        file: PathBuf,
-        /// An administrator in the backup, who gets a new password now.
-        #[arg(long, value_name = "USERNAME")]
-        admin: String,
-    },
 }
 
 /// Prints a percentage to standard error when it changes (the core reports every chunk).
@@ -111,17 +118,17 @@ fn describe(facts: &BackupFacts) -> String {
 
 pub(crate) fn run_backup(
     session: &mut Session,
-    command: BackupCommand,
+    command: SignedInBackupCommand,
     out: &Output,
 ) -> Result<()> {
     match command {
-        BackupCommand::Create { out: file } => {
+        SignedInBackupCommand::Create { out: file } => {
             let facts = session.create_backup(file.as_deref(), &mut progress_printer(out))?;
             out.value(serde_json::json!(facts), || {
                 format!("Backup written and synced:\n{}", describe(&facts))
             });
         }
-        BackupCommand::Verify { file } => {
+        SignedInBackupCommand::Verify { file } => {
             let facts = session.verify_backup(&file, &mut progress_printer(out))?;
             out.value(serde_json::json!(facts), || {
                 format!(
@@ -130,7 +137,7 @@ pub(crate) fn run_backup(
                 )
             });
         }
-        BackupCommand::List => {
+        SignedInBackupCommand::List => {
             let listed = session.list_backups()?;
             out.value(serde_json::json!(listed), || {
                 if listed.is_empty() {
@@ -140,7 +147,7 @@ pub(crate) fn run_backup(
                 }
             });
         }
-        BackupCommand::Restore { file, to } => {
+        SignedInBackupCommand::Restore { file, to } => {
             let outcome = match (file, to) {
                 (Some(file), None) => session.restore_backup(&file, &mut progress_printer(out))?,
                 (None, Some(to)) => {
@@ -177,7 +184,7 @@ pub(crate) fn run_backup(
                 text
             });
         }
-        BackupCommand::Plan { to } => {
+        SignedInBackupCommand::Plan { to } => {
             let target = crate::parse_time(Some(to), "--to")?.expect("given");
             let plan = session.plan_point_in_time_restore(target)?;
             out.value(serde_json::json!(plan), || {
@@ -197,7 +204,7 @@ pub(crate) fn run_backup(
                 text
             });
         }
-        BackupCommand::Status => {
+        SignedInBackupCommand::Status => {
             let status = session.backup_status()?;
             out.value(serde_json::json!(status), || {
                 let run = |run: &Option<clinicdesk_core::BackupRun>| match run {
@@ -225,7 +232,7 @@ pub(crate) fn run_backup(
                 )
             });
         }
-        BackupCommand::Schedule {
+        SignedInBackupCommand::Schedule {
             folder,
             daily_at,
             keep_daily,
@@ -247,13 +254,7 @@ pub(crate) fn run_backup(
                 "Backup settings saved.".to_owned()
             });
         }
-        BackupCommand::RestoreNew { .. } => {
-            return Err(Error::new(
-                ErrorCode::Usage,
-                "backup restore-new runs without --as: it is for a new workstation",
-            ))
-        }
-        BackupCommand::RunDue => {
+        SignedInBackupCommand::RunDue => {
             let made = session.run_scheduled_backup_if_due(&mut progress_printer(out))?;
             out.value(serde_json::json!(made), || match &made {
                 Some(facts) => format!("The scheduled backup ran:\n{}", describe(facts)),

@@ -483,11 +483,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Backup {
             command: backups::BackupCommand::RestoreNew { file, admin },
         } => backups::restore_new(&data_dir, &file, &admin, &mut secrets, &environment, &out),
-        Command::Backup { command } => {
-            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
-                backups::run_backup(session, command, &out)
-            })
-        }
+        Command::Backup {
+            command: backups::BackupCommand::SignedIn(command),
+        } => with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+            backups::run_backup(session, command, &out)
+        }),
         Command::Rekey => with_session(&data_dir, &login, &environment, &mut secrets, |session| {
             session.rotate_data_key()?;
             out.value(serde_json::json!({ "rotated": true }), || {

@@ -295,7 +295,8 @@ fn backup_key(connection: &Connection) -> Result<Option<([u8; 32], [u8; 32])>> {
     Ok(Some((public, secret)))
 }
 
-fn create_backup_key(connection: &Connection, id: &str, at: &str) -> Result<()> {
+/// Makes the clinic's backup key pair; returns its public half.
+fn create_backup_key(connection: &Connection, id: &str, at: &str) -> Result<[u8; 32]> {
     let mut secret = zeroize::Zeroizing::new([0u8; 32]);
     rand::rngs::OsRng.fill_bytes(secret.as_mut());
     let public = crypto_box::SecretKey::from(*secret).public_key();
@@ -305,7 +306,7 @@ fn create_backup_key(connection: &Connection, id: &str, at: &str) -> Result<()> 
             params![id, hex::encode(public.as_bytes()), &secret[..], at],
         )
         .map_err(sql_error("creating the backup key"))?;
-    Ok(())
+    Ok(*public.as_bytes())
 }
 
 /// The recovery slot, so the recovery key alone opens a backup when the workstation is lost.
@@ -525,6 +526,52 @@ fn decrypt_into(
         });
     }
     sink.finish()
+}
+
+/// Reports the start (`finished` false) or end of a stage that has no size of its own.
+fn step(progress: &mut dyn FnMut(BackupProgress), stage: BackupStage, finished: bool) {
+    progress(BackupProgress {
+        stage,
+        done_bytes: u64::from(finished),
+        total_bytes: 1,
+    });
+}
+
+/// Decrypts the backup into a new store file at `path` under `key` and runs every check on it.
+fn decrypt_and_check(
+    reader: &mut BackupReader,
+    path: &Path,
+    key: &DataKey,
+    progress: &mut dyn FnMut(BackupProgress),
+) -> Result<Connection> {
+    decrypt_into(reader, path, key, progress)?;
+    step(progress, BackupStage::Check, false);
+    let connection = check_decrypted(path, key, reader.header())?;
+    step(progress, BackupStage::Check, true);
+    Ok(connection)
+}
+
+/// Brings a restored store from an older Clinicdesk up to date; the schema it had, if older.
+fn migrate_restored(store: &mut Connection, now: DateTime<Utc>) -> Result<Option<u32>> {
+    let outcome = clinicdesk_store::migrate(
+        store,
+        clinicdesk_store::EMBEDDED_MIGRATIONS,
+        &format_timestamp(now),
+        |_, _| Ok(()),
+    )?;
+    Ok((outcome.from_version != outcome.to_version).then_some(outcome.from_version))
+}
+
+/// Leaves the restored store as one complete, synced file (no WAL) ready to be renamed.
+fn close_restored(store: Connection, path: &Path) -> Result<()> {
+    store
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(sql_error("checkpointing the restored store"))?;
+    store
+        .close()
+        .map_err(|(_, error)| Error::unexpected(format!("closing the restored store: {error}")))?;
+    File::open(path)?.sync_all()?;
+    Ok(())
 }
 
 /// The checks a decrypted backup must pass before it may replace anything.
@@ -789,12 +836,14 @@ impl Session {
     ) -> Result<BackupFacts> {
         let settings = read_settings(self.connection()?)?;
         let backup_id = self.environment.new_id().to_string();
-        if backup_key(self.connection()?)?.is_none() {
-            let at = format_timestamp(now);
-            let id = self.environment.new_id().to_string();
-            self.write(|transaction| create_backup_key(transaction, &id, &at))?;
-        }
-        let (public, _) = backup_key(self.connection()?)?.expect("made above");
+        let public = match backup_key(self.connection()?)? {
+            Some((public, _)) => public,
+            None => {
+                let at = format_timestamp(now);
+                let id = self.environment.new_id().to_string();
+                self.write(|transaction| create_backup_key(transaction, &id, &at))?
+            }
+        };
         let mut recipients = vec![RecipientKey {
             kind: RecipientKind::Clinic,
             public_key: public,
@@ -932,19 +981,12 @@ impl Session {
             std::fs::create_dir_all(&scratch)?;
             let throwaway = DataKey::generate();
             let store = scratch.join("check.db");
-            decrypt_into(&mut reader, &store, &throwaway, progress)?;
-            progress(BackupProgress {
-                stage: BackupStage::Check,
-                done_bytes: 0,
-                total_bytes: 1,
-            });
-            let connection = check_decrypted(&store, &throwaway, reader.header())?;
-            drop(connection);
-            progress(BackupProgress {
-                stage: BackupStage::Check,
-                done_bytes: 1,
-                total_bytes: 1,
-            });
+            drop(decrypt_and_check(
+                &mut reader,
+                &store,
+                &throwaway,
+                progress,
+            )?);
             Ok(BackupFacts::from_header(file, reader.header()))
         })();
         let _ = std::fs::remove_dir_all(&scratch);
@@ -1007,9 +1049,20 @@ impl Session {
         file: &Path,
         progress: &mut dyn FnMut(BackupProgress),
     ) -> Result<RestoreOutcome> {
+        self.restore(file, None, progress)
+    }
+
+    /// Restores `file` under the exclusive store lock, replaying the journal up to `target` when
+    /// given; a failure leaves no scratch files and is audited in the unchanged store.
+    fn restore(
+        &mut self,
+        file: &Path,
+        target: Option<DateTime<Utc>>,
+        progress: &mut dyn FnMut(BackupProgress),
+    ) -> Result<RestoreOutcome> {
         let now = self.authorize("backup.restore", Some(Permission::BackupsRestore), None)?;
         let restored = self.with_exclusive_store_lock(|session| {
-            session.restore_under_lock(now, file, None, progress)
+            session.restore_under_lock(now, file, target, progress)
         });
         if restored.is_err() {
             let _ = std::fs::remove_dir_all(restore_work_folder(&self.data_dir));
@@ -1073,16 +1126,7 @@ impl Session {
         progress: &mut dyn FnMut(BackupProgress),
     ) -> Result<RestoreOutcome> {
         let plan = self.plan_point_in_time_restore(target)?;
-        let now = self.authorize("backup.restore", Some(Permission::BackupsRestore), None)?;
-        let file = PathBuf::from(&plan.backup.path);
-        let restored = self.with_exclusive_store_lock(|session| {
-            session.restore_under_lock(now, &file, Some(target), progress)
-        });
-        if restored.is_err() {
-            let _ = std::fs::remove_dir_all(restore_work_folder(&self.data_dir));
-            self.audit_backup_attempt(now, "backup.restore", &file, &restored)?;
-        }
-        restored
+        self.restore(&PathBuf::from(&plan.backup.path), Some(target), progress)
     }
 
     /// The newest backup in the folder made before `target` on the current journal timeline.
@@ -1124,27 +1168,8 @@ impl Session {
         fresh_folder(&work)?;
         let incoming = work.join("incoming.db");
         let key = self.data_key()?.duplicate();
-        decrypt_into(&mut reader, &incoming, &key, progress)?;
-        progress(BackupProgress {
-            stage: BackupStage::Check,
-            done_bytes: 0,
-            total_bytes: 1,
-        });
-        let mut restored = check_decrypted(&incoming, &key, &header)?;
-        progress(BackupProgress {
-            stage: BackupStage::Check,
-            done_bytes: 1,
-            total_bytes: 1,
-        });
-        let stamp = format_timestamp(now);
-        let outcome = clinicdesk_store::migrate(
-            &mut restored,
-            clinicdesk_store::EMBEDDED_MIGRATIONS,
-            &stamp,
-            |_, _| Ok(()),
-        )?;
-        let migrated_from_schema =
-            (outcome.from_version != outcome.to_version).then_some(outcome.from_version);
+        let mut restored = decrypt_and_check(&mut reader, &incoming, &key, progress)?;
+        let migrated_from_schema = migrate_restored(&mut restored, now)?;
 
         let live = self.connection()?;
         let live_position = change_journal::position(live)?
@@ -1160,11 +1185,7 @@ impl Session {
                     "the store was restored since this backup was made, so its journal does not continue the backup; restore it whole instead",
                 ));
             }
-            progress(BackupProgress {
-                stage: BackupStage::Replay,
-                done_bytes: 0,
-                total_bytes: 1,
-            });
+            step(progress, BackupStage::Replay, false);
             let count = change_journal::replay(
                 live,
                 &transaction,
@@ -1172,19 +1193,10 @@ impl Session {
                 target,
             )?;
             replayed_transactions = count.transactions as u32;
-            progress(BackupProgress {
-                stage: BackupStage::Replay,
-                done_bytes: 1,
-                total_bytes: 1,
-            });
+            step(progress, BackupStage::Replay, true);
         }
         let audit_entries_kept = carry_forward(live, &transaction, &header)?;
-        let new_timeline = {
-            let mut bytes = [0u8; 16];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            hex::encode(bytes)
-        };
-        change_journal::start_timeline(&transaction, live_position.txn + 1, &new_timeline)?;
+        change_journal::start_timeline(&transaction, live_position.txn + 1)?;
         let rollback = rollback_folder(&data_dir).join(format!(
             "clinicdesk-before-restore-{}.db",
             now.format("%Y%m%d-%H%M%S")
@@ -1216,25 +1228,11 @@ impl Session {
         transaction
             .commit()
             .map_err(sql_error("finishing the restored store"))?;
-        restored
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(sql_error("checkpointing the restored store"))?;
-        restored.close().map_err(|(_, error)| {
-            Error::unexpected(format!("closing the restored store: {error}"))
-        })?;
-        File::open(&incoming)?.sync_all()?;
+        close_restored(restored, &incoming)?;
 
-        progress(BackupProgress {
-            stage: BackupStage::Swap,
-            done_bytes: 0,
-            total_bytes: 1,
-        });
+        step(progress, BackupStage::Swap, false);
         self.swap_in(&incoming, &rollback)?;
-        progress(BackupProgress {
-            stage: BackupStage::Swap,
-            done_bytes: 1,
-            total_bytes: 1,
-        });
+        step(progress, BackupStage::Swap, true);
         let _ = std::fs::remove_dir_all(&work);
         Ok(result)
     }
@@ -1371,26 +1369,9 @@ pub fn restore_onto_new_workstation(
     let incoming = work.join("incoming.db");
     let data_key = DataKey::generate();
     let now = environment.now();
-    let stamp = format_timestamp(now);
     let restored = (|| -> Result<(RestoreOutcome, crate::session::SessionUser)> {
-        decrypt_into(&mut reader, &incoming, &data_key, progress)?;
-        progress(BackupProgress {
-            stage: BackupStage::Check,
-            done_bytes: 0,
-            total_bytes: 1,
-        });
-        let mut store = check_decrypted(&incoming, &data_key, &header)?;
-        progress(BackupProgress {
-            stage: BackupStage::Check,
-            done_bytes: 1,
-            total_bytes: 1,
-        });
-        let outcome = clinicdesk_store::migrate(
-            &mut store,
-            clinicdesk_store::EMBEDDED_MIGRATIONS,
-            &stamp,
-            |_, _| Ok(()),
-        )?;
+        let mut store = decrypt_and_check(&mut reader, &incoming, &data_key, progress)?;
+        let migrated_from_schema = migrate_restored(&mut store, now)?;
         let username = request.admin_username.trim().to_lowercase();
         let admin: Option<(crate::session::SessionUser, bool)> = store
             .query_row(
@@ -1427,15 +1408,10 @@ pub fn restore_onto_new_workstation(
             .unchecked_transaction()
             .map_err(sql_error("starting the restore"))?;
         change_journal::start_transaction(&transaction, now)?;
-        let timeline = {
-            let mut bytes = [0u8; 16];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            hex::encode(bytes)
-        };
         let after_txn = change_journal::position(&transaction)?
             .map(|position| position.txn)
             .unwrap_or(0);
-        change_journal::start_timeline(&transaction, after_txn + 1, &timeline)?;
+        change_journal::start_timeline(&transaction, after_txn + 1)?;
         // The new key-slot file starts counting again; the store must not mistake that for an
         // old file put back.
         transaction
@@ -1447,8 +1423,7 @@ pub fn restore_onto_new_workstation(
         let result = RestoreOutcome {
             backup: BackupFacts::from_header(&request.backup_file, &header),
             rollback_copy: String::new(),
-            migrated_from_schema: (outcome.from_version != outcome.to_version)
-                .then_some(outcome.from_version),
+            migrated_from_schema,
             replayed_transactions: 0,
             audit_entries_kept: 0,
             restored_to: None,
@@ -1476,13 +1451,7 @@ pub fn restore_onto_new_workstation(
         transaction
             .commit()
             .map_err(sql_error("finishing the restored store"))?;
-        store
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(sql_error("checkpointing the restored store"))?;
-        store.close().map_err(|(_, error)| {
-            Error::unexpected(format!("closing the restored store: {error}"))
-        })?;
-        File::open(&incoming)?.sync_all()?;
+        close_restored(store, &incoming)?;
         Ok((result, admin))
     })();
     let (result, admin) = match restored {
@@ -1506,18 +1475,10 @@ pub fn restore_onto_new_workstation(
     let slots = KeySlotFile::new(data_dir.key_slot_file());
     let _ = std::fs::remove_file(slots.path());
     slots.create(&document)?;
-    progress(BackupProgress {
-        stage: BackupStage::Swap,
-        done_bytes: 0,
-        total_bytes: 1,
-    });
+    step(progress, BackupStage::Swap, false);
     std::fs::rename(&incoming, data_dir.store_file())?;
     sync_folder(data_dir.root())?;
-    progress(BackupProgress {
-        stage: BackupStage::Swap,
-        done_bytes: 1,
-        total_bytes: 1,
-    });
+    step(progress, BackupStage::Swap, true);
     let _ = std::fs::remove_dir_all(&work);
     Ok(result)
 }

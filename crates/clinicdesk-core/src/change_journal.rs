@@ -105,12 +105,15 @@ pub fn position(connection: &Connection) -> Result<Option<JournalPosition>> {
         .map_err(sql_error("reading the change journal"))
 }
 
-/// A restored store starts a new timeline, numbered on from `after_txn` so numbers never repeat.
-pub(crate) fn start_timeline(
-    connection: &Connection,
-    after_txn: i64,
-    timeline: &str,
-) -> Result<()> {
+/// A restored store starts a new, random timeline, numbered on from `after_txn` so numbers never
+/// repeat.
+pub(crate) fn start_timeline(connection: &Connection, after_txn: i64) -> Result<()> {
+    let timeline = {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    };
     connection
         .execute(
             "UPDATE change_journal_clock SET txn = max(txn, ?1), timeline = ?2 WHERE singleton = 1",

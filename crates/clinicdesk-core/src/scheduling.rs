@@ -481,11 +481,7 @@ impl Session {
     }
 
     pub fn list_providers(&mut self) -> Result<Vec<Provider>> {
-        if !self.permissions().contains(&Permission::ScheduleManage) {
-            self.authorize("provider.list", Some(Permission::AppointmentsRead), None)?;
-        } else {
-            self.authorize_any_user()?;
-        }
+        self.authorize_schedule_read("provider.list")?;
         let connection = self.connection()?;
         let mut statement = connection
             .prepare("SELECT id, display_name, specialty FROM providers WHERE deleted_at IS NULL ORDER BY display_name")

@@ -242,48 +242,57 @@ pub fn integrity_problems(connection: &Connection) -> Result<Vec<String>> {
 
 fn checks(connection: &Connection, which: &[Check]) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    let mut collect = |sql: &str| -> rusqlite::Result<()> {
-        let mut statement = connection.prepare(sql)?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let text: String = match row.get_ref(0)? {
-                rusqlite::types::ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
-                other => format!("{other:?}"),
-            };
-            if text != "ok" {
-                problems.push(text);
-            }
-        }
-        Ok(())
-    };
-    let foreign_keys = |problems: &mut Vec<String>| -> rusqlite::Result<()> {
-        let mut statement = connection.prepare("PRAGMA foreign_key_check")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let table: String = row.get(0)?;
-            let rowid: Option<i64> = row.get(1)?;
-            let parent: String = row.get(2)?;
-            problems.push(format!(
-                "{table} row {rowid:?} points at a missing {parent} row"
-            ));
-        }
-        Ok(())
-    };
     for check in which {
-        match check {
-            Check::Structure => collect("PRAGMA integrity_check"),
-            Check::CipherPages => collect("PRAGMA cipher_integrity_check"),
-            Check::ForeignKeys => Ok(()),
-        }
-        .map_err(|error| Error::integrity(format!("the integrity check could not run: {error}")))?;
+        problems.extend(check.problems(connection)?);
     }
-    if which
-        .iter()
-        .any(|check| matches!(check, Check::ForeignKeys))
-    {
-        foreign_keys(&mut problems).map_err(|error| {
-            Error::integrity(format!("the foreign-key check could not run: {error}"))
-        })?;
+    Ok(problems)
+}
+
+impl Check {
+    fn problems(self, connection: &Connection) -> Result<Vec<String>> {
+        let (found, name) = match self {
+            Check::Structure => (
+                pragma_messages(connection, "PRAGMA integrity_check"),
+                "integrity check",
+            ),
+            Check::CipherPages => (
+                pragma_messages(connection, "PRAGMA cipher_integrity_check"),
+                "page authentication check",
+            ),
+            Check::ForeignKeys => (foreign_key_problems(connection), "foreign-key check"),
+        };
+        found.map_err(|error| Error::integrity(format!("the {name} could not run: {error}")))
+    }
+}
+
+/// The messages a checking pragma returns, except its "ok".
+fn pragma_messages(connection: &Connection, sql: &str) -> rusqlite::Result<Vec<String>> {
+    let mut statement = connection.prepare(sql)?;
+    let mut rows = statement.query([])?;
+    let mut messages = Vec::new();
+    while let Some(row) = rows.next()? {
+        let text = match row.get_ref(0)? {
+            rusqlite::types::ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+            other => format!("{other:?}"),
+        };
+        if text != "ok" {
+            messages.push(text);
+        }
+    }
+    Ok(messages)
+}
+
+fn foreign_key_problems(connection: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut statement = connection.prepare("PRAGMA foreign_key_check")?;
+    let mut rows = statement.query([])?;
+    let mut problems = Vec::new();
+    while let Some(row) = rows.next()? {
+        let table: String = row.get(0)?;
+        let rowid: Option<i64> = row.get(1)?;
+        let parent: String = row.get(2)?;
+        problems.push(format!(
+            "{table} row {rowid:?} points at a missing {parent} row"
+        ));
     }
     Ok(problems)
 }
