@@ -1,33 +1,268 @@
-//! Builds the Tauri context. The app's commands are listed once, in `commands.txt`: from it this
-//! script declares the app manifest (each command denied unless granted) and writes the main
-//! window's capability, which grants exactly those commands and nothing else.
+//! Builds the Tauri context. Every desktop command is one `#[tauri::command]` function in
+//! `src/commands/*.rs`, and that function is the only place a command is written down: this
+//! script reads those files (with syn) and writes, from them,
+//!
+//! * `handlers.rs`: the `generate_handler!` list the app registers;
+//! * the app manifest (each command denied unless granted) and `capabilities/main.json`, which
+//!   grants the main window exactly those commands and nothing else;
+//! * `command_signatures.rs`: each command's arguments and result in TypeScript terms, from
+//!   which `src/bindings.rs` writes the UI's typed wrappers (`ui/src/lib/commands.ts`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One command as the UI sees it.
+struct Command {
+    module: String,
+    name: String,
+    doc: String,
+    /// (Rust argument name, TypeScript type)
+    arguments: Vec<(String, String)>,
+    returns: String,
+    /// The message type of a progress channel argument, if the command reports progress.
+    progress: Option<String>,
+}
 
 fn main() {
-    println!("cargo:rerun-if-changed=commands.txt");
-    let list = std::fs::read_to_string("commands.txt").expect("commands.txt");
-    let commands: &'static [&'static str] = Vec::leak(
-        list.lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(|line| &*Box::leak(line.to_owned().into_boxed_str()))
+    let folder = Path::new("src/commands");
+    println!("cargo:rerun-if-changed={}", folder.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .expect("src/commands")
+        .map(|entry| entry.expect("a file in src/commands").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect();
+    files.sort();
+    let mut commands = Vec::new();
+    for path in &files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let module = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        if module == "mod" {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("read a command module");
+        let file = syn::parse_file(&text)
+            .unwrap_or_else(|error| panic!("{} does not parse: {error}", path.display()));
+        for item in file.items {
+            if let syn::Item::Fn(function) = item {
+                if is_command(&function.attrs) {
+                    commands.push(command_of(&module, &function));
+                }
+            }
+        }
+    }
+    commands.sort_by(|a, b| a.name.cmp(&b.name));
+    for pair in commands.windows(2) {
+        assert_ne!(
+            pair[0].name, pair[1].name,
+            "two commands are named {}",
+            pair[0].name
+        );
+    }
+
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let handlers: Vec<String> = commands
+        .iter()
+        .map(|command| format!("    commands::{}::{}", command.module, command.name))
+        .collect();
+    write_if_changed(
+        &out.join("handlers.rs"),
+        &format!("tauri::generate_handler![\n{}\n]\n", handlers.join(",\n")),
+    );
+    write_if_changed(&out.join("command_signatures.rs"), &signatures(&commands));
+
+    let names: &'static [&'static str] = Vec::leak(
+        commands
+            .iter()
+            .map(|command| &*Box::leak(command.name.clone().into_boxed_str()))
             .collect::<Vec<&'static str>>(),
     );
-    let permissions: Vec<String> = commands
+    let permissions: Vec<String> = names
         .iter()
-        .map(|c| format!("\"allow-{}\"", c.replace('_', "-")))
+        .map(|name| format!("\"allow-{}\"", name.replace('_', "-")))
         .collect();
     let capability = format!(
-        "{{\n  \"$schema\": \"../gen/schemas/desktop-schema.json\",\n  \"identifier\": \"main\",\n  \"description\": \"Written by build.rs from commands.txt: the main window may call Clinicdesk's own commands and nothing else (no file system, shell, HTTP or other plugins).\",\n  \"windows\": [\"main\"],\n  \"permissions\": [\n    {}\n  ]\n}}\n",
+        "{{\n  \"$schema\": \"../gen/schemas/desktop-schema.json\",\n  \"identifier\": \"main\",\n  \"description\": \"Written by build.rs from the #[tauri::command] functions in src/commands: the main window may call Clinicdesk's own commands and nothing else (no file system, shell, HTTP or other plugins).\",\n  \"windows\": [\"main\"],\n  \"permissions\": [\n    {}\n  ]\n}}\n",
         permissions.join(",\n    ")
     );
     std::fs::create_dir_all("capabilities").expect("capabilities folder");
-    let path = "capabilities/main.json";
-    if std::fs::read_to_string(path).ok().as_deref() != Some(capability.as_str()) {
-        std::fs::write(path, capability).expect("write the capability");
-    }
+    write_if_changed(Path::new("capabilities/main.json"), &capability);
+    // tauri-build writes a permission file per command; one for a command that is gone would
+    // linger and grant nothing, so the folder is emptied first.
+    let _ = std::fs::remove_dir_all("permissions/autogenerated");
     tauri_build::try_build(
         tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+            .app_manifest(tauri_build::AppManifest::new().commands(names)),
     )
     .expect("tauri build step");
+}
+
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text)
+            .unwrap_or_else(|error| panic!("write {}: {error}", path.display()));
+    }
+}
+
+fn is_command(attributes: &[syn::Attribute]) -> bool {
+    attributes.iter().any(|attribute| {
+        let segments: Vec<String> = attribute
+            .path()
+            .segments
+            .iter()
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        segments == ["tauri", "command"]
+    })
+}
+
+fn command_of(module: &str, function: &syn::ItemFn) -> Command {
+    let name = function.sig.ident.to_string();
+    let doc = function
+        .attrs
+        .iter()
+        .filter(|attribute| attribute.path().is_ident("doc"))
+        .filter_map(|attribute| match &attribute.meta {
+            syn::Meta::NameValue(value) => match &value.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value().trim().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut arguments = Vec::new();
+    let mut progress = None;
+    for input in &function.sig.inputs {
+        let syn::FnArg::Typed(typed) = input else {
+            panic!("command {name} takes self");
+        };
+        let syn::Pat::Ident(argument) = &*typed.pat else {
+            panic!("command {name} has an argument that is not a plain name");
+        };
+        let last = last_segment(&typed.ty);
+        match last.as_deref() {
+            Some("State") | Some("AppHandle") | Some("Window") | Some("WebviewWindow") => {}
+            Some("Channel") => progress = Some(typescript(&first_generic(&typed.ty))),
+            _ => arguments.push((argument.ident.to_string(), typescript(&typed.ty))),
+        }
+    }
+    let returns = match &function.sig.output {
+        syn::ReturnType::Default => "null".to_owned(),
+        syn::ReturnType::Type(_, ty) => typescript(ty),
+    };
+    Command {
+        module: module.to_owned(),
+        name,
+        doc,
+        arguments,
+        returns,
+        progress,
+    }
+}
+
+fn last_segment(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(reference) => last_segment(&reference.elem),
+        _ => None,
+    }
+}
+
+fn first_generic(ty: &syn::Type) -> syn::Type {
+    generics(ty).into_iter().next().expect("a generic argument")
+}
+
+fn generics(ty: &syn::Type) -> Vec<syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return Vec::new();
+    };
+    let Some(last) = path.path.segments.last() else {
+        return Vec::new();
+    };
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(arguments) => arguments
+            .args
+            .iter()
+            .filter_map(|argument| match argument {
+                syn::GenericArgument::Type(ty) => Some(ty.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The TypeScript of a Rust type that crosses the IPC boundary. Named types are the ones
+/// `bindings.ts` declares (the bindings test fails when one is missing).
+fn typescript(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Reference(reference) => typescript(&reference.elem),
+        syn::Type::Tuple(tuple) if tuple.elems.is_empty() => "null".to_owned(),
+        syn::Type::Tuple(tuple) => format!(
+            "[{}]",
+            tuple
+                .elems
+                .iter()
+                .map(typescript)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        syn::Type::Slice(slice) => format!("Array<{}>", typescript(&slice.elem)),
+        syn::Type::Path(_) => {
+            let last = last_segment(ty).expect("a type name");
+            let inner = generics(ty);
+            match last.as_str() {
+                "String" | "str" | "NaiveDate" | "NaiveDateTime" | "NaiveTime" | "DateTime" => {
+                    "string".to_owned()
+                }
+                "bool" => "boolean".to_owned(),
+                "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize"
+                | "f32" | "f64" => "number".to_owned(),
+                "Option" => format!("{} | null", typescript(&inner[0])),
+                "Vec" => format!("Array<{}>", typescript(&inner[0])),
+                "Result" => typescript(&inner[0]),
+                "Value" => "B.JsonValue".to_owned(),
+                other => {
+                    assert!(
+                        inner.is_empty(),
+                        "no TypeScript for the generic type {other}"
+                    );
+                    format!("B.{other}")
+                }
+            }
+        }
+        other => panic!("no TypeScript for {}", quote_type(other)),
+    }
+}
+
+fn quote_type(ty: &syn::Type) -> String {
+    format!("{:?}", std::mem::discriminant(ty))
+}
+
+fn signatures(commands: &[Command]) -> String {
+    let mut text = String::from(
+        "/// Every command's signature in TypeScript terms (generated by build.rs).\npub const COMMAND_SIGNATURES: &[CommandSignature] = &[\n",
+    );
+    for command in commands {
+        let arguments: Vec<String> = command
+            .arguments
+            .iter()
+            .map(|(name, ty)| format!("({name:?}, {ty:?})"))
+            .collect();
+        writeln!(
+            text,
+            "    CommandSignature {{ name: {:?}, doc: {:?}, arguments: &[{}], returns: {:?}, progress: {:?} }},",
+            command.name,
+            command.doc,
+            arguments.join(", "),
+            command.returns,
+            command.progress
+        )
+        .unwrap();
+    }
+    text.push_str("];\n");
+    text
 }

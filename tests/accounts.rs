@@ -20,7 +20,7 @@ fn every_users_password_unlocks_and_a_wrong_one_is_refused() {
     }
     for (username, role, password) in STAFF {
         let session = clinic.login(username, password).unwrap();
-        assert_eq!(session.user().role, *role);
+        assert_eq!(session.user().role.code(), *role);
         assert!(!session.must_change_password());
     }
     clinic.admin();

@@ -33,7 +33,7 @@ fn register(session: &mut Session, given: &str, family: &str) -> (String, String
         .register_patient(&new_patient(given, family), true)
         .expect("register")
     {
-        Registration::Registered { patient_id, mrn } => (patient_id, mrn),
+        Registration::Registered { patient_id, mrn } => (patient_id.to_string(), mrn),
         other => panic!("not registered: {other:?}"),
     }
 }
@@ -45,7 +45,7 @@ fn open_raw(clinic: &Clinic) -> Connection {
 /// Every row of every journaled table, as text, table by table: "the records".
 fn records(connection: &Connection) -> BTreeMap<String, Vec<String>> {
     let mut all = BTreeMap::new();
-    for (table, key) in clinicdesk_core::change_journal::JOURNALED_TABLES {
+    for (table, key) in clinicdesk_core::journaled_tables().map(|spec| (spec.name, spec.key)) {
         let mut statement = connection
             .prepare(&format!("SELECT * FROM {table} ORDER BY {key}"))
             .unwrap();
@@ -145,7 +145,7 @@ fn a_backup_taken_while_another_session_writes_holds_every_earlier_commit_and_re
     assert!(clinicdesk_store::integrity_problems(&store)
         .unwrap()
         .is_empty());
-    clinicdesk_core::audit::verify_chain(&store).unwrap();
+    clinicdesk_core::bench_api::verify_audit_chain(&store).unwrap();
     let patients: Vec<String> = store
         .prepare("SELECT id FROM patients")
         .unwrap()
@@ -403,38 +403,34 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
 
 /// Turns a copy of a current store into the store the previous Clinicdesk (schema 2) had: the
 /// objects of the newest migration dropped, its ledger row removed.
+/// Undoes the newest migration on a copy of a store, as if it were written by the previous release.
 fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
-    assert_eq!(
-        newest.version, 3,
-        "update this test for the new newest migration"
-    );
-    let mut names: Vec<(String, String)> = Vec::new();
-    for line in newest.sql.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.len() >= 3 && words[0] == "CREATE" {
-            names.push((
-                words[1].to_owned(),
-                words[2].trim_end_matches('(').to_owned(),
-            ));
+    let undo = match newest.version {
+        5 => {
+            "DROP TABLE store_checks;
+             DROP TRIGGER providers_specialty_limit_insert;
+             DROP TRIGGER providers_specialty_limit_update;
+             DROP TRIGGER provider_days_off_reason_limit_insert;
+             DROP TRIGGER provider_days_off_reason_limit_update;
+             DROP TRIGGER appointments_cancel_reason_limit_insert;
+             DROP TRIGGER appointments_cancel_reason_limit_update;
+             DROP TRIGGER vital_observations_error_reason_limit_update;
+             DROP TRIGGER notes_error_reason_limit_update;
+             DROP TRIGGER emergency_access_grants_review_note_limit_update;"
         }
-    }
-    for (kind, name) in names.iter().filter(|(kind, _)| kind == "TRIGGER") {
-        connection
-            .execute_batch(&format!("DROP {kind} {name};"))
-            .unwrap();
-    }
-    for (kind, name) in names.iter().filter(|(kind, _)| kind == "TABLE") {
-        connection
-            .execute_batch(&format!("DROP {kind} {name};"))
-            .unwrap();
-    }
+        other => panic!("update this test for the newest migration ({other}): undo it here"),
+    };
+    connection.execute_batch(undo).unwrap();
     connection
-        .execute("DELETE FROM schema_migrations WHERE version = 3", [])
+        .execute(
+            "DELETE FROM schema_migrations WHERE version = ?1",
+            [newest.version],
+        )
         .unwrap();
     assert_eq!(
         clinicdesk_store::applied_schema_version(connection).unwrap(),
-        2
+        newest.version - 1
     );
 }
 
@@ -465,33 +461,36 @@ fn a_backup_from_the_previous_schema_version_restores_and_migrates() {
         public_key: hex_bytes(&public),
         recovery_slot: None,
     };
-    let header = clinicdesk_core::backups::write_snapshot(
+    let header = clinicdesk_core::bench_api::write_snapshot(
         &old,
         &file,
-        clinicdesk_core::backups::SnapshotRequest {
-            backup_id: "0f0e0d0c-0b0a-4908-8706-050403020100".into(),
-            created_at: clinic.environment.now(),
-            created_by: Some("mona".into()),
-            scheduled: false,
-        },
+        "0f0e0d0c-0b0a-4908-8706-050403020100",
+        clinic.environment.now(),
         &[recipient],
         &mut quiet,
     )
     .unwrap();
-    assert_eq!(header.facts.schema_version, 2);
+    let newest = clinicdesk_store::EMBEDDED_MIGRATIONS
+        .last()
+        .unwrap()
+        .version;
+    assert_eq!(header.facts.schema_version, newest - 1);
     assert_eq!(secret.len(), 32);
 
     clinic.register("Not", "InTheBackup", "1999-01-01", None);
     let mut mona = clinic.staff("mona");
     let outcome = mona.restore_backup(&file, &mut quiet).unwrap();
-    assert_eq!(outcome.migrated_from_schema, Some(2));
+    assert_eq!(outcome.migrated_from_schema, Some(newest - 1));
     drop(mona);
     let store = open_raw(&clinic);
-    assert_eq!(clinicdesk_store::applied_schema_version(&store).unwrap(), 3);
+    assert_eq!(
+        clinicdesk_store::applied_schema_version(&store).unwrap(),
+        newest
+    );
     assert!(clinicdesk_store::integrity_problems(&store)
         .unwrap()
         .is_empty());
-    clinicdesk_core::audit::verify_chain(&store).unwrap();
+    clinicdesk_core::bench_api::verify_audit_chain(&store).unwrap();
     let names: Vec<String> = store
         .prepare("SELECT family_name FROM patients ORDER BY family_name")
         .unwrap()
@@ -582,7 +581,7 @@ fn point_in_time_restore_brings_back_exactly_the_records_of_the_chosen_moment() 
     assert!(clinicdesk_store::integrity_problems(&restored)
         .unwrap()
         .is_empty());
-    clinicdesk_core::audit::verify_chain(&restored).unwrap();
+    clinicdesk_core::bench_api::verify_audit_chain(&restored).unwrap();
     // The audit trail was not rolled back: the undone registration is still in it.
     let registrations: i64 = restored
         .query_row(
@@ -730,45 +729,36 @@ fn a_failed_backup_is_recorded_and_shown_until_one_succeeds() {
 }
 
 #[test]
-fn the_change_journal_covers_every_column_of_every_table_people_change() {
+fn every_table_is_in_the_registry_and_the_journal_covers_every_column_of_every_journaled_one() {
     let clinic = Clinic::new();
     let store = open_raw(&clinic);
-    // Tables deliberately not journaled, each for a reason (see change_journal.rs).
-    let not_journaled = [
-        "store_meta",
-        "roles",
-        "permissions",
-        "role_permissions",
-        "schema_migrations",
-        "drafts",
-        "audit_log",
-        "audit_chain_head",
-        "outbox",
-        "sync_state",
-        "sync_conflicts",
-        "sqlite_sequence",
-        "backup_keys",
-        "backup_runs",
-        "change_journal",
-        "change_journal_clock",
-    ];
     let tables: Vec<String> = store
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT LIKE '%search%'")
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             AND name NOT IN (SELECT t.name FROM sqlite_master t JOIN sqlite_master v
+                              ON v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL%' AND t.name LIKE v.name || '_%')",
+        )
         .unwrap()
         .query_map([], |row| row.get(0))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let journaled: Vec<&str> = clinicdesk_core::change_journal::JOURNALED_TABLES
-        .iter()
-        .map(|(table, _)| *table)
-        .collect();
     for table in &tables {
         assert!(
-            journaled.contains(&table.as_str()) || not_journaled.contains(&table.as_str()),
-            "{table} is neither journaled nor listed as deliberately not journaled"
+            clinicdesk_core::TABLES.iter().any(|spec| spec.name == table),
+            "{table} is not in the table registry (crates/clinicdesk-core/src/tables.rs): say whether it syncs, whether it is journaled, and why"
         );
     }
+    for spec in clinicdesk_core::TABLES {
+        assert!(
+            tables.contains(&spec.name.to_owned()),
+            "the registry names {}, which the store does not have",
+            spec.name
+        );
+    }
+    let journaled: Vec<&str> = clinicdesk_core::journaled_tables()
+        .map(|spec| spec.name)
+        .collect();
     for table in journaled {
         let columns: Vec<String> = store
             .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
@@ -817,16 +807,15 @@ fn a_lost_workstation_is_rebuilt_from_a_backup_with_the_recovery_key() {
     let original = records(&open_raw(&clinic));
 
     let new_machine = clinicdesk_core::DataDir::new(clinic.folder.path().join("new-workstation"));
-    let request =
-        |recovery_key: &str, admin: &str| clinicdesk_core::backups::NewWorkstationRestore {
-            backup_file: PathBuf::from(&backup.path),
-            recovery_key: recovery_key.to_owned(),
-            admin_username: admin.to_owned(),
-            admin_password: clinicdesk_tests::secret("lantern quarry mosaic ribbon"),
-            kdf: clinicdesk_tests::TEST_KDF,
-        };
+    let request = |recovery_key: &str, admin: &str| clinicdesk_core::NewWorkstationRestore {
+        backup_file: PathBuf::from(&backup.path),
+        recovery_key: recovery_key.to_owned(),
+        admin_username: admin.to_owned(),
+        admin_password: clinicdesk_tests::secret("lantern quarry mosaic ribbon"),
+        kdf: clinicdesk_tests::TEST_KDF,
+    };
     let restore = |recovery_key: &str, admin: &str| {
-        clinicdesk_core::backups::restore_onto_new_workstation(
+        clinicdesk_core::restore_onto_new_workstation(
             &new_machine,
             request(recovery_key, admin),
             &clinic.environment,
@@ -902,7 +891,7 @@ fn a_lost_workstation_is_rebuilt_from_a_backup_with_the_recovery_key() {
     after.remove("settings");
     before.remove("settings");
     assert_eq!(after, before);
-    clinicdesk_core::audit::verify_chain(&rebuilt).unwrap();
+    clinicdesk_core::bench_api::verify_audit_chain(&rebuilt).unwrap();
     let keyslot_warnings: i64 = rebuilt
         .query_row(
             "SELECT count(*) FROM audit_log WHERE action = 'security.keyslot_rollback'",

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use clinicdesk_core::{
-    AppointmentStatus, AuditFilter, BookingRequest, DemographicsChange, ErrorCode, NewPatient,
-    NoteKind, Registration, Result, SecuritySettings, Session, Sex, VitalKind, VitalReading,
+    AppointmentId, AppointmentStatus, AuditFilter, BookingRequest, DemographicsChange, ErrorCode,
+    GrantId, NewPatient, NoteKind, ObservationId, ProviderId, Registration, Result, Role,
+    SecuritySettings, Session, Sex, VitalKind, VitalReading,
 };
 use clinicdesk_keyslot::KeySlotFile;
 use clinicdesk_store::rusqlite::{types::ValueRef, Connection};
@@ -26,15 +27,15 @@ const PASSWORD: &str = "saffron harbour tundra echo";
 struct Fixture {
     open_mrn: String,
     restricted_mrn: String,
-    grant_id: String,
+    grant_id: GrantId,
     duplicate_mrn: String,
-    provider_id: String,
+    provider_id: ProviderId,
     /// Per role: a booked appointment (check-in), an arrived one (start visit), a patient with no
     /// clinical data (delete), an observation (mark in error).
-    booked: HashMap<&'static str, String>,
-    arrived: HashMap<&'static str, String>,
+    booked: HashMap<&'static str, AppointmentId>,
+    arrived: HashMap<&'static str, AppointmentId>,
     deletable: HashMap<&'static str, String>,
-    observation: HashMap<&'static str, String>,
+    observation: HashMap<&'static str, ObservationId>,
     /// A backup of the fixture, made by the manager.
     backup_file: String,
 }
@@ -94,7 +95,7 @@ fn operations() -> Vec<Operation> {
             name: "add user",
             allowed: &["administrator"],
             run: |s, _, role| {
-                s.add_user(&format!("new.{role}"), "New Person", "nurse")
+                s.add_user(&format!("new.{role}"), "New Person", Role::Nurse)
                     .map(drop)
             },
         },
@@ -111,7 +112,7 @@ fn operations() -> Vec<Operation> {
         Operation {
             name: "set role",
             allowed: &["administrator"],
-            run: |s, _, _| s.set_user_role("target.role", "clinician"),
+            run: |s, _, _| s.set_user_role("target.role", Role::Clinician),
         },
         Operation {
             name: "reset password",

@@ -3,7 +3,7 @@
 //! stay put across a daylight-saving change.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-use clinicdesk_core::{AppointmentStatus, BookingRequest, ErrorCode, Repeat, Session};
+use clinicdesk_core::{AppointmentStatus, BookingRequest, ErrorCode, ProviderId, Repeat, Session};
 use clinicdesk_store::rusqlite::Connection;
 use clinicdesk_tests::Clinic;
 
@@ -16,8 +16,8 @@ fn at(day: (i32, u32, u32), hour: u32, minute: u32) -> NaiveDateTime {
 
 struct Desk {
     clinic: Clinic,
-    provider: String,
-    other_provider: String,
+    provider: ProviderId,
+    other_provider: ProviderId,
     patient: String,
     other_patient: String,
 }
@@ -51,10 +51,10 @@ fn desk() -> Desk {
     }
 }
 
-fn request(mrn: &str, provider: &str, start: NaiveDateTime, minutes: u32) -> BookingRequest {
+fn request(mrn: &str, provider: &ProviderId, start: NaiveDateTime, minutes: u32) -> BookingRequest {
     BookingRequest {
         mrn: mrn.into(),
-        provider_id: provider.into(),
+        provider_id: provider.clone(),
         starts_local: start,
         minutes: Some(minutes),
         appointment_type_id: None,
@@ -348,7 +348,7 @@ fn working_hours_need_an_override_and_statuses_follow_their_order() {
     let done = cole
         .set_appointment_status(&id, AppointmentStatus::Completed, None)
         .unwrap();
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status, AppointmentStatus::Completed);
     assert_eq!(
         frank
             .set_appointment_status(&id, AppointmentStatus::Cancelled, Some("x"))

@@ -87,7 +87,9 @@ fn a_patient_marker_is_in_no_file_of_the_data_folder_in_plain_text() {
     let key = clinic.data_key();
     // A user whose name is the marker goes through the core (users table, audit, outbox)...
     let mut admin = clinic.admin();
-    admin.add_user("hw1931", MARKER, "clinician").unwrap();
+    admin
+        .add_user("hw1931", MARKER, clinicdesk_core::Role::Clinician)
+        .unwrap();
     drop(admin);
     // ...and a patient row written with the data key, while a connection keeps the WAL alive.
     let live = clinicdesk_store::open_store(&clinic.data_dir.store_file(), &key).unwrap();

@@ -1,9 +1,10 @@
-//! The committed TypeScript bindings match the Rust types.
+//! The committed TypeScript (types and command wrappers) matches the Rust, and every type a
+//! command names is declared.
 
-#[test]
-fn the_committed_typescript_bindings_are_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
-    let generated = clinicdesk_desktop::bindings::typescript_bindings();
+fn check(file: &str, generated: String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ui/src/lib")
+        .join(file);
     if std::env::var("UPDATE_BINDINGS").as_deref() == Ok("1") {
         std::fs::write(&path, &generated).unwrap();
         return;
@@ -11,6 +12,33 @@ fn the_committed_typescript_bindings_are_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "ui/src/lib/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p clinicdesk-desktop --test bindings` and commit the result"
+        "ui/src/lib/{file} is stale: run `UPDATE_BINDINGS=1 cargo test -p clinicdesk-desktop --test bindings` and commit the result"
     );
+}
+
+#[test]
+fn the_committed_typescript_types_are_current() {
+    check(
+        "bindings.ts",
+        clinicdesk_desktop::bindings::typescript_bindings(),
+    );
+}
+
+#[test]
+fn the_committed_command_wrappers_are_current() {
+    check(
+        "commands.ts",
+        clinicdesk_desktop::bindings::typescript_commands(),
+    );
+}
+
+#[test]
+fn every_type_a_command_names_is_declared() {
+    let declared = clinicdesk_desktop::bindings::typescript_bindings();
+    for name in clinicdesk_desktop::bindings::types_used_by_commands() {
+        assert!(
+            declared.contains(&format!("export type {name} ")),
+            "a command uses {name}, which bindings.ts does not declare: add it to bindings.rs"
+        );
+    }
 }

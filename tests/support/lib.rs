@@ -71,7 +71,11 @@ impl Clinic {
     pub fn add_user(&self, username: &str, role: &str, password: &str) {
         let mut admin = self.admin();
         let temporary = admin
-            .add_user(username, &format!("Staff {username}"), role)
+            .add_user(
+                username,
+                &format!("Staff {username}"),
+                clinicdesk_core::Role::from_code(role).expect("a role"),
+            )
             .expect("add user");
         let mut first = self
             .login(username, &temporary.0)

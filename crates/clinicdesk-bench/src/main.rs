@@ -11,8 +11,8 @@ use std::time::Instant;
 use chrono::{Datelike, Duration, NaiveDate};
 use clap::Parser;
 use clinicdesk_core::{
-    chart_on, ChartParts, DataDir, DemoSize, Environment, InitRequest, KdfParams, Session,
-    SlotSecret, VitalKind, VitalReading,
+    DataDir, DemoSize, Environment, InitRequest, KdfParams, Session, SlotSecret, VitalKind,
+    VitalReading,
 };
 use clinicdesk_store::rusqlite::{params, Connection};
 use rand::{Rng, SeedableRng};
@@ -272,12 +272,9 @@ fn main() {
     let today = chrono::Utc::now().date_naive();
     let search = |connection: &Connection| {
         Timing::measure(queries.len(), |index| {
-            let hits = clinicdesk_core::patient_records::search_patients_on(
-                connection,
-                &queries[index],
-                today,
-            )
-            .unwrap();
+            let hits =
+                clinicdesk_core::bench_api::search_patients(connection, &queries[index], today)
+                    .unwrap();
             std::hint::black_box(hits);
         })
     };
@@ -285,16 +282,21 @@ fn main() {
     let search_plain = search(&plain);
     report("patient_search", &search_encrypted, Some(&search_plain));
 
-    let parts = ChartParts {
+    let parts = clinicdesk_core::bench_api::ChartParts {
         vitals: true,
         appointments: true,
         notes: true,
     };
-    let now = clinicdesk_core::environment::format_timestamp(chrono::Utc::now());
+    let now = clinicdesk_core::format_timestamp(chrono::Utc::now());
     let chart = |connection: &Connection| {
         Timing::measure(arguments.repetitions, |index| {
-            let chart =
-                chart_on(connection, &patients[index % patients.len()].0, parts, &now).unwrap();
+            let chart = clinicdesk_core::bench_api::chart(
+                connection,
+                &patients[index % patients.len()].0,
+                parts,
+                &now,
+            )
+            .unwrap();
             std::hint::black_box(chart);
         })
     };
@@ -317,7 +319,7 @@ fn main() {
             Timing::measure(arguments.repetitions, |index| {
                 let first = days[index % days.len()]
                     + Duration::days((index % 5) as i64 * (length == 1) as i64);
-                let list = clinicdesk_core::scheduling::schedule_on(
+                let list = clinicdesk_core::bench_api::schedule(
                     connection,
                     Some(&providers[index % providers.len()]),
                     first,
@@ -344,7 +346,9 @@ fn main() {
         )
         .unwrap();
         let username = format!("bench.nurse.{}", std::process::id());
-        let temporary = admin.add_user(&username, "Bench Nurse", "nurse").unwrap();
+        let temporary = admin
+            .add_user(&username, "Bench Nurse", clinicdesk_core::Role::Nurse)
+            .unwrap();
         drop(admin);
         let mut nurse = Session::login(
             &data_dir,
@@ -405,7 +409,7 @@ fn main() {
         let transaction = raw.unchecked_transaction().unwrap();
         sequence += 1;
         let set_id = format!("00000000-{:04x}-7000-8000-{:012}", run % 65536, sequence);
-        let stamp = clinicdesk_core::environment::format_timestamp(chrono::Utc::now());
+        let stamp = clinicdesk_core::format_timestamp(chrono::Utc::now());
         transaction
             .execute(
                 "INSERT INTO vitals_sets (id, created_at, created_by, updated_at, updated_by, patient_id, recorded_by, effective_at) VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?3, ?2)",

@@ -8,7 +8,7 @@ use clinicdesk_core::{
     BackupFacts, BackupProgress, BackupSettings, Error, ErrorCode, Result, RetentionPolicy, Session,
 };
 
-use crate::Output;
+use crate::output::Output;
 
 #[derive(Subcommand)]
 pub(crate) enum BackupCommand {
@@ -151,7 +151,7 @@ pub(crate) fn run_backup(
             let outcome = match (file, to) {
                 (Some(file), None) => session.restore_backup(&file, &mut progress_printer(out))?,
                 (None, Some(to)) => {
-                    let target = crate::parse_time(Some(to), "--to")?.expect("given");
+                    let target = clinicdesk_cli::arguments::moment(&to, "--to")?;
                     session.restore_to_point_in_time(target, &mut progress_printer(out))?
                 }
                 _ => {
@@ -185,7 +185,7 @@ pub(crate) fn run_backup(
             });
         }
         SignedInBackupCommand::Plan { to } => {
-            let target = crate::parse_time(Some(to), "--to")?.expect("given");
+            let target = clinicdesk_cli::arguments::moment(&to, "--to")?;
             let plan = session.plan_point_in_time_restore(target)?;
             out.value(serde_json::json!(plan), || {
                 let mut text = format!(
@@ -278,14 +278,14 @@ pub(crate) fn restore_new(
     let recovery_key = secrets.recovery_key()?;
     let admin_password = secrets.new_password(&format!("New password for {admin}"))?;
     eprintln!("Tuning the key derivation for this machine…");
-    let outcome = clinicdesk_core::backups::restore_onto_new_workstation(
+    let outcome = clinicdesk_core::restore_onto_new_workstation(
         data_dir,
-        clinicdesk_core::backups::NewWorkstationRestore {
+        clinicdesk_core::NewWorkstationRestore {
             backup_file: file.to_owned(),
             recovery_key,
             admin_username: admin.to_owned(),
             admin_password,
-            kdf: clinicdesk_core::KdfParams::calibrated(std::time::Duration::from_millis(300)),
+            kdf: clinicdesk_core::product_kdf(),
         },
         environment,
         &mut progress_printer(out),

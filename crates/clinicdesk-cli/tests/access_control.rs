@@ -2,80 +2,18 @@
 //! trail (exit 6 naming the first bad entry), emergency access without a reason (exit 5), a likely
 //! duplicate patient (exit 7).
 
-use std::process::{Command, Output, Stdio};
-
 use clinicdesk_keyslot::{normalise_recovery_key, KeySlotFile, SlotOwner};
 
-const ADMIN_PASSWORD: &str = "violet tractor umbrella sings";
-const STAFF_PASSWORD: &str = "copper willow basket thunder";
+mod support;
 
-struct Cli {
-    folder: tempfile::TempDir,
-}
+use std::process::{Command, Stdio};
 
-impl Cli {
-    fn run(&self, args: &[&str], password: &str) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
-            .args(args)
-            .env("CLINICDESK_DATA_DIR", self.folder.path())
-            .env("CLINICDESK_PASSWORD", password)
-            .env("CLINICDESK_NEW_PASSWORD", STAFF_PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str], password: &str) -> String {
-        let output = self.run(args, password);
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    /// A clinic with an administrator, a front-desk user and a clinician; returns the recovery key.
-    fn clinic() -> (Cli, String) {
-        let cli = Cli {
-            folder: tempfile::tempdir().unwrap(),
-        };
-        let init = Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
-            .args(["init", "--clinic-name", "C", "--admin", "admin"])
-            .env("CLINICDESK_DATA_DIR", cli.folder.path())
-            .env("CLINICDESK_NEW_PASSWORD", ADMIN_PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(init.status.success());
-        let text = String::from_utf8(init.stdout).unwrap();
-        let recovery = text
-            .lines()
-            .find(|l| l.trim().split('-').count() == 8)
-            .unwrap()
-            .trim()
-            .to_owned();
-        for (user, role) in [("frank", "front_desk"), ("dr.cole", "clinician")] {
-            let added = cli.ok(
-                &[
-                    "user", "add", user, "--role", role, "--name", user, "--as", "admin",
-                ],
-                ADMIN_PASSWORD,
-            );
-            let temporary = added.lines().last().unwrap().trim().to_owned();
-            cli.ok(&["passwd", "--as", user], &temporary);
-        }
-        (cli, recovery)
-    }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use support::{stderr, Cli, ADMIN_PASSWORD, STAFF_PASSWORD};
 
 #[test]
 fn lockout_tampering_reasons_and_duplicates_have_their_exit_codes() {
-    let (cli, recovery) = Cli::clinic();
+    let cli = Cli::clinic(&[("frank", "front_desk"), ("dr.cole", "clinician")]);
+    let recovery = cli.recovery_key.clone();
 
     // Five wrong passwords lock the account; the right one is then refused with the unlock time.
     for _ in 0..5 {
@@ -203,7 +141,8 @@ fn lockout_tampering_reasons_and_duplicates_have_their_exit_codes() {
 
 #[test]
 fn backups_from_the_command_line_damaged_or_foreign_files_are_exit_6() {
-    let (cli, recovery_key) = Cli::clinic();
+    let cli = Cli::clinic(&[("frank", "front_desk"), ("dr.cole", "clinician")]);
+    let recovery_key = cli.recovery_key.clone();
     cli.ok(
         &[
             "patient",
@@ -242,7 +181,7 @@ fn backups_from_the_command_line_damaged_or_foreign_files_are_exit_6() {
     bytes[middle] ^= 0x10;
     let damaged = cli.folder.path().join("damaged.cdbackup");
     std::fs::write(&damaged, &bytes).unwrap();
-    let (other, _) = Cli::clinic();
+    let other = Cli::clinic(&[]);
     let foreign = other.folder.path().join("other.cdbackup");
     other.ok(
         &[

@@ -2,82 +2,17 @@
 //! provider, book (a double booking is exit 7), check in, record vitals (implausible is exit 5),
 //! write a note.
 
-use std::process::{Command, Output, Stdio};
+mod support;
 
-const PASSWORD: &str = "violet tractor umbrella sings";
-const STAFF: &str = "copper willow basket thunder";
-
-struct Cli {
-    folder: tempfile::TempDir,
-}
-
-impl Cli {
-    fn run(&self, args: &[&str], password: &str) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
-            .args(args)
-            .env("CLINICDESK_DATA_DIR", self.folder.path())
-            .env("CLINICDESK_PASSWORD", password)
-            .env("CLINICDESK_NEW_PASSWORD", STAFF)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str], password: &str) -> String {
-        let output = self.run(args, password);
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut with_json = args.to_vec();
-        with_json.push("--json");
-        serde_json::from_str(&self.ok(&with_json, STAFF)).unwrap()
-    }
-}
-
-fn last_line(text: &str) -> String {
-    text.lines().last().unwrap().trim().to_owned()
-}
+use support::{last_line, Cli, STAFF_PASSWORD as STAFF};
 
 #[test]
 fn register_book_check_in_record_vitals_and_write_a_note() {
-    let cli = Cli {
-        folder: tempfile::tempdir().unwrap(),
-    };
-    let init = Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
-        .args([
-            "init",
-            "--clinic-name",
-            "Riverside",
-            "--admin",
-            "admin",
-            "--time-zone",
-            "Europe/Berlin",
-        ])
-        .env("CLINICDESK_DATA_DIR", cli.folder.path())
-        .env("CLINICDESK_NEW_PASSWORD", PASSWORD)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(init.status.success());
-    for (user, role) in [
+    let cli = Cli::clinic(&[
         ("frank", "front_desk"),
         ("joy", "nurse"),
         ("cole", "clinician"),
-    ] {
-        let added = cli.ok(
-            &[
-                "user", "add", user, "--role", role, "--name", user, "--as", "admin",
-            ],
-            PASSWORD,
-        );
-        cli.ok(&["passwd", "--as", user], &last_line(&added));
-    }
+    ]);
     let frank = ["--as", "frank"];
     fn with<'a>(args: &[&'a str], who: &[&'a str]) -> Vec<&'a str> {
         args.iter().chain(who).copied().collect()

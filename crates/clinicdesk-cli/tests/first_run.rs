@@ -192,7 +192,7 @@ fn exit_codes_say_what_went_wrong() {
         "not the password at all\n",
         &[],
         3,
-        "wrong username or password",
+        "Wrong username or password",
     );
     check(&["status"], "", &[], 2, "--as USERNAME");
     let admin = [("CLINICDESK_PASSWORD", ADMIN_PASSWORD)];

@@ -55,6 +55,8 @@ pub struct NewAuditEntry {
     pub patient_id: Option<String>,
     pub outcome: AuditOutcome,
     pub details: serde_json::Value,
+    /// Where it happened, when not this workstation (failed logins reported later).
+    pub workstation: Option<String>,
 }
 
 impl NewAuditEntry {
@@ -73,17 +75,28 @@ impl NewAuditEntry {
             patient_id: None,
             outcome,
             details: serde_json::json!({}),
+            workstation: None,
         }
     }
 
-    pub fn object(mut self, object_type: &str, object_id: &str) -> NewAuditEntry {
-        self.object_type = Some(object_type.to_owned());
-        self.object_id = Some(object_id.to_owned());
+    pub fn outcome(mut self, outcome: AuditOutcome) -> NewAuditEntry {
+        self.outcome = outcome;
         self
     }
 
-    pub fn patient(mut self, patient_id: &str) -> NewAuditEntry {
-        self.patient_id = Some(patient_id.to_owned());
+    pub fn workstation(mut self, workstation: &str) -> NewAuditEntry {
+        self.workstation = Some(workstation.to_owned());
+        self
+    }
+
+    pub fn object(mut self, object_type: &str, object_id: impl AsRef<str>) -> NewAuditEntry {
+        self.object_type = Some(object_type.to_owned());
+        self.object_id = Some(object_id.as_ref().to_owned());
+        self
+    }
+
+    pub fn patient(mut self, patient_id: impl AsRef<str>) -> NewAuditEntry {
+        self.patient_id = Some(patient_id.as_ref().to_owned());
         self
     }
 
@@ -166,7 +179,7 @@ impl AuditEntry {
 }
 
 /// Appends `entry` inside the caller's open transaction (the same one as the change it records).
-pub fn append(
+pub(crate) fn append(
     connection: &Connection,
     environment: &Environment,
     entry: NewAuditEntry,
@@ -184,7 +197,9 @@ pub fn append(
         occurred_at: format_timestamp(entry.occurred_at),
         user_id: entry.actor.user_id,
         username: entry.actor.username,
-        workstation: environment.workstation.clone(),
+        workstation: entry
+            .workstation
+            .unwrap_or_else(|| environment.workstation.clone()),
         action: entry.action,
         object_type: entry.object_type,
         object_id: entry.object_id,
@@ -230,7 +245,7 @@ pub struct AuditVerification {
 }
 
 /// Walks the whole chain. The error names the first bad entry and what is wrong with it.
-pub fn verify_chain(connection: &Connection) -> Result<AuditVerification> {
+pub(crate) fn verify_chain(connection: &Connection) -> Result<AuditVerification> {
     let (head_seq, head_hash): (i64, String) = connection
         .query_row(
             "SELECT seq, entry_hash FROM audit_chain_head WHERE singleton = 1",
@@ -289,7 +304,7 @@ pub fn verify_chain(connection: &Connection) -> Result<AuditVerification> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditFilter {
     pub username: Option<String>,
-    pub patient_id: Option<String>,
+    pub patient_id: Option<crate::ids::PatientId>,
     /// An exact action (`login.failure`) or a prefix ending in `.` (`login.`).
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
@@ -315,7 +330,7 @@ pub(crate) fn list(
         sql.push_str(&format!(" AND username = ?{}", values.len()));
     }
     if let Some(patient_id) = &filter.patient_id {
-        values.push(patient_id.clone().into());
+        values.push(patient_id.to_string().into());
         sql.push_str(&format!(" AND patient_id = ?{}", values.len()));
     }
     if let Some(action) = &filter.action {
@@ -359,7 +374,7 @@ pub(crate) fn list(
 }
 
 /// Writes entries as CSV (header row first).
-pub fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Result<()> {
+pub(crate) fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     writer
         .write_record([

@@ -3,7 +3,8 @@
 use clinicdesk_error::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditEntry, AuditFilter, AuditOutcome, AuditVerification, NewAuditEntry};
+use crate::audit::{self, AuditEntry, AuditFilter, AuditVerification};
+use crate::ids::PatientId;
 use crate::permission::Permission;
 use crate::session::Session;
 
@@ -48,23 +49,41 @@ impl Session {
         out: impl std::io::Write,
     ) -> Result<usize> {
         let security_only = self.audit_scope("audit.export")?;
-        let now = self.environment.now();
         let entries = audit::list(self.connection()?, filter, security_only)?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
         let count = entries.len();
         self.write(|transaction| {
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "audit.export", AuditOutcome::Success).details(
-                    serde_json::json!({ "format": "csv", "entries": count, "filter": filter }),
-                ),
-            )?;
+            transaction.audit(transaction.entry("audit.export").details(
+                serde_json::json!({ "format": "csv", "entries": count, "filter": filter }),
+            ))?;
             Ok(())
         })?;
         audit::write_csv(&entries, out)?;
         Ok(count)
+    }
+
+    /// Exports the filtered trail as a CSV file into `folder` (the person's Downloads folder when
+    /// `None`), named for the moment; returns its path. The export is audited.
+    pub fn export_audit_csv_file(
+        &mut self,
+        filter: &AuditFilter,
+        folder: Option<&std::path::Path>,
+    ) -> Result<std::path::PathBuf> {
+        let folder = folder
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(crate::policy::exports_folder);
+        std::fs::create_dir_all(&folder)?;
+        let path = folder.join(format!(
+            "clinicdesk-audit-{}.csv",
+            self.environment.now().format("%Y%m%d-%H%M%S")
+        ));
+        let file = std::fs::File::create(&path).map_err(|error| {
+            clinicdesk_error::Error::invalid_field(
+                "folder",
+                format!("Cannot write {}: {error}", path.display()),
+            )
+        })?;
+        self.audit_export_csv(filter, file)?;
+        Ok(path)
     }
 
     /// Who looked at or changed this patient's record, and when (newest first).
@@ -72,7 +91,7 @@ impl Session {
         self.authorize("audit.access_report", Some(Permission::AuditReadAll), None)?;
         let patient_id = crate::patients::patient_id_by_mrn(self.connection()?, mrn)?;
         let filter = AuditFilter {
-            patient_id: Some(patient_id),
+            patient_id: Some(crate::ids::PatientId::from_store(patient_id)),
             limit: Some(100_000),
             ..AuditFilter::default()
         };
@@ -92,10 +111,10 @@ impl Session {
 
 impl Session {
     /// The internal id of the patient with this MRN (for filters); needs audit or patient read access.
-    pub fn patient_id_for_mrn(&mut self, mrn: &str) -> Result<String> {
+    pub fn patient_id_for_mrn(&mut self, mrn: &str) -> Result<PatientId> {
         if !self.permissions().contains(&Permission::AuditReadAll) {
             self.authorize("patients.lookup", Some(Permission::PatientsRead), None)?;
         }
-        crate::patients::patient_id_by_mrn(self.connection()?, mrn)
+        crate::patients::patient_id_by_mrn(self.connection()?, mrn).map(PatientId::from_store)
     }
 }

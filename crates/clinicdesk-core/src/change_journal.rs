@@ -1,5 +1,7 @@
-//! The change journal: every change to a clinical or administrative row, written by triggers
-//! (migration 0003), and its replay for point-in-time restore.
+//! The change journal: every change to a clinical or administrative row, written by triggers,
+//! and its replay for point-in-time restore. The triggers are generated here from the table
+//! registry and each table's columns (migration 0003 wrote the first ones by hand), so a column
+//! or table added by a later migration is journaled without anyone writing a trigger.
 
 use chrono::{DateTime, Utc};
 use clinicdesk_error::{Error, Result};
@@ -7,32 +9,6 @@ use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
 use clinicdesk_store::sql_error;
 
 use crate::environment::format_timestamp;
-
-/// The tables whose changes are journaled, each with its key column. Everything a person can
-/// change; not the audit trail (carried forward whole at a restore), the outbox, drafts, search
-/// indexes or the journal itself.
-pub const JOURNALED_TABLES: &[(&str, &str)] = &[
-    ("users", "id"),
-    ("clinics", "id"),
-    ("locations", "id"),
-    ("providers", "id"),
-    ("provider_working_hours", "id"),
-    ("provider_days_off", "id"),
-    ("patients", "id"),
-    ("patient_phones", "id"),
-    ("patient_addresses", "id"),
-    ("patient_emails", "id"),
-    ("care_team_members", "id"),
-    ("emergency_access_grants", "id"),
-    ("appointment_types", "id"),
-    ("appointment_series", "id"),
-    ("appointments", "id"),
-    ("vitals_sets", "id"),
-    ("vital_observations", "id"),
-    ("notes", "id"),
-    ("patient_merges", "id"),
-    ("settings", "key"),
-];
 
 /// Where the journal stands: the last transaction number and the timeline it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +55,7 @@ pub(crate) fn resume_after_gap(connection: &Connection, why: &str) -> Result<()>
 }
 
 /// The journal position of a store; `None` for a store from before the journal (schema < 3).
-pub fn position(connection: &Connection) -> Result<Option<JournalPosition>> {
+pub(crate) fn position(connection: &Connection) -> Result<Option<JournalPosition>> {
     let exists: bool = connection
         .query_row(
             "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'change_journal_clock'",
@@ -238,10 +214,8 @@ struct TableStatements {
 
 impl ReplayStatements {
     fn apply(&mut self, target: &Connection, change: &JournalRow) -> Result<()> {
-        let (table, key) = JOURNALED_TABLES
-            .iter()
-            .find(|(name, _)| *name == change.table)
-            .copied()
+        let (table, key) = crate::tables::Table::from_name(&change.table)
+            .map(|table| (table.name(), table.spec().key))
             .ok_or_else(|| {
                 Error::integrity(format!(
                     "the change journal names an unknown table {}",
@@ -280,14 +254,7 @@ impl ReplayStatements {
 
 impl TableStatements {
     fn for_table(connection: &Connection, table: &str, key: &str) -> Result<TableStatements> {
-        let mut statement = connection
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
-            .map_err(sql_error("reading a table's columns"))?;
-        let columns = statement
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(sql_error("reading a table's columns"))?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(sql_error("reading a table's columns"))?;
+        let columns = table_columns(connection, table)?;
         let value = |column: &str| format!("json_extract(?1, '$.{column}')");
         Ok(TableStatements {
             insert: format!(
@@ -310,4 +277,70 @@ impl TableStatements {
             delete: format!("DELETE FROM {table} WHERE {key} = json_extract(?1, '$.{key}')"),
         })
     }
+}
+
+/// The journal triggers of one table: (name, the text SQLite keeps for it).
+fn triggers_for(connection: &Connection, table: &str, key: &str) -> Result<Vec<(String, String)>> {
+    let columns = table_columns(connection, table)?;
+    let row_after = columns
+        .iter()
+        .map(|column| format!("        '{column}', NEW.{column}"))
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let changed = |operation: &str, event: &str| {
+        (
+            format!("{table}_journal_{operation}"),
+            format!(
+                "CREATE TRIGGER {table}_journal_{operation}\nAFTER {event} ON {table}\nWHEN (SELECT recording FROM change_journal_clock) = 1\nBEGIN\n    INSERT INTO change_journal (txn, at, table_name, operation, row_key, row_after)\n    SELECT txn, at, '{table}', '{operation}', json_object('{key}', NEW.{key}), json_object(\n{row_after})\n    FROM change_journal_clock;\nEND"
+            ),
+        )
+    };
+    Ok(vec![
+        changed("insert", "INSERT"),
+        changed("update", "UPDATE"),
+        (
+            format!("{table}_journal_delete"),
+            format!(
+                "CREATE TRIGGER {table}_journal_delete\nAFTER DELETE ON {table}\nWHEN (SELECT recording FROM change_journal_clock) = 1\nBEGIN\n    INSERT INTO change_journal (txn, at, table_name, operation, row_key, row_after)\n    SELECT txn, at, '{table}', 'delete', json_object('{key}', OLD.{key}), NULL\n    FROM change_journal_clock;\nEND"
+            ),
+        ),
+    ])
+}
+
+fn table_columns(connection: &Connection, table: &str) -> Result<Vec<String>> {
+    let mut statement = connection
+        .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+        .map_err(sql_error("reading a table's columns"))?;
+    let columns = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(sql_error("reading a table's columns"))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(sql_error("reading a table's columns"))?;
+    Ok(columns)
+}
+
+/// Makes every journaled table's insert, update and delete triggers list exactly its columns
+/// (inside the caller's transaction); returns how many triggers were written anew.
+pub(crate) fn ensure_triggers(connection: &Connection) -> Result<usize> {
+    let mut written = 0;
+    for spec in crate::tables::journaled_tables() {
+        for (name, sql) in triggers_for(connection, spec.name, spec.key)? {
+            let existing: Option<String> = connection
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [&name],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sql_error("reading the journal triggers"))?;
+            if existing.as_deref() == Some(sql.as_str()) {
+                continue;
+            }
+            connection
+                .execute_batch(&format!("DROP TRIGGER IF EXISTS {name};\n{sql};"))
+                .map_err(sql_error("writing a journal trigger"))?;
+            written += 1;
+        }
+    }
+    Ok(written)
 }

@@ -4,16 +4,15 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use clinicdesk_error::{Error, Result};
-use clinicdesk_store::rusqlite::{params, Transaction};
+use clinicdesk_store::rusqlite::{params, Connection};
 use clinicdesk_store::sql_error;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
 use crate::environment::format_timestamp;
-use crate::permission::Permission;
-use crate::session::Session;
+use crate::permission::{Permission, Role};
+use crate::session::{Session, StoreWorker};
 use crate::vital_signs::{body_mass_index, interpret, VitalKind};
 
 /// The reference data sets of TARGETS.md.
@@ -344,8 +343,21 @@ impl Session {
         seed: u64,
         recorder: Option<&str>,
         author: Option<&str>,
-        mut progress: impl FnMut(u64),
+        progress: impl FnMut(u64),
     ) -> Result<DemoSummary> {
+        self.prepare_demo_data(size, seed, recorder, author)?
+            .run(progress)
+    }
+
+    /// Authorises demo data and checks the store is empty; [`DemoDataJob::run`] then fills it
+    /// on a connection of its own, without this session.
+    pub fn prepare_demo_data(
+        &mut self,
+        size: DemoSize,
+        seed: u64,
+        recorder: Option<&str>,
+        author: Option<&str>,
+    ) -> Result<DemoDataJob> {
         let now = self.authorize("demo_data.generate", Some(Permission::UsersManage), None)?;
         let patients_now: i64 = self
             .connection()?
@@ -356,12 +368,7 @@ impl Session {
                 "this store already holds patients; demo data goes only into a new, empty store",
             ));
         }
-        let (patients, observations, appointments, notes, providers) = size.counts();
-        let mut generator = Generator {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            summary: DemoSummary::default(),
-        };
-        let user_id = self.user().id.clone();
+        let user_id = self.user().id.to_string();
         let user_named = |session: &Session, name: Option<&str>| -> Result<String> {
             match name {
                 Some(name) => session
@@ -375,20 +382,58 @@ impl Session {
         };
         let recorder_id = user_named(self, recorder)?;
         let author_id = user_named(self, author)?;
-        let clinic_id = crate::changes::clinic_id(self.connection()?)?;
-        let zone = crate::scheduling::clinic_zone(self.connection()?)?;
+        Ok(DemoDataJob {
+            worker: self.store_worker()?,
+            size,
+            seed,
+            started: now,
+            user_id,
+            recorder_id,
+            author_id,
+        })
+    }
+}
+
+/// Demo data a session authorised, generated on a connection of its own.
+pub struct DemoDataJob {
+    worker: StoreWorker,
+    size: DemoSize,
+    seed: u64,
+    started: DateTime<Utc>,
+    user_id: String,
+    recorder_id: String,
+    author_id: String,
+}
+
+impl DemoDataJob {
+    /// Fills the store; `progress` is told the rows written so far.
+    pub fn run(mut self, mut progress: impl FnMut(u64)) -> Result<DemoSummary> {
+        let (size, seed, started) = (self.size, self.seed, self.started);
+        let (user_id, recorder_id, author_id) = (
+            self.user_id.clone(),
+            self.recorder_id.clone(),
+            self.author_id.clone(),
+        );
+        let (patients, observations, appointments, notes, providers) = size.counts();
+        let mut generator = Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            summary: DemoSummary::default(),
+        };
+        let worker = &mut self.worker;
+        let clinic_id = crate::recorded_write::clinic_id(&worker.connection)?;
+        let zone = crate::scheduling::clinic_zone(&worker.connection)?;
         // A bulk import: commits need not reach the disk one by one, and a large page cache
         // keeps index pages decrypted between rows.
-        self.connection()?
+        worker
+            .connection
             .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144;")
             .map_err(sql_error("preparing the import"))?;
-        let started = now;
-        let today = now.date_naive();
+        let today = started.date_naive();
 
         // The import is not journaled row by row (it would double its size); the journal records
         // a gap instead, so no point-in-time restore replays across it.
-        self.write(|tx| crate::change_journal::pause(tx))?;
-        let generated = (|session: &mut Session| -> Result<()> {
+        worker.write(|tx| crate::change_journal::pause(tx))?;
+        let generated = (|session: &mut StoreWorker| -> Result<()> {
             // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
             let provider_ids = session.write(|tx| {
             let mut ids = Vec::new();
@@ -521,30 +566,26 @@ impl Session {
             }
 
             Ok(())
-        })(self);
-        self.write(|tx| crate::change_journal::resume_after_gap(tx, "demo data generated"))?;
+        })(worker);
+        worker.write(|tx| crate::change_journal::resume_after_gap(tx, "demo data generated"))?;
         generated?;
         let summary = generator.summary.clone();
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        self.write(|tx| {
-            audit::append(
-                tx,
-                &environment,
-                NewAuditEntry::new(started, actor, "demo_data.generate", AuditOutcome::Success)
-                    .details(serde_json::json!({ "size": size, "seed": seed, "summary": summary })),
-            )?;
+        worker.write(|tx| {
+            let entry = tx
+                .entry("demo_data.generate")
+                .details(serde_json::json!({ "size": size, "seed": seed, "summary": summary }));
+            tx.audit(crate::audit::NewAuditEntry {
+                occurred_at: started,
+                ..entry
+            })?;
             Ok(())
         })?;
-        self.connection()?
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")
-            .map_err(sql_error("finishing the import"))?;
         Ok(summary)
     }
 }
 
 fn insert_patients(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     generator: &mut Generator,
     clinic_id: &str,
     user_id: &str,
@@ -647,7 +688,7 @@ fn insert_patients(
 
 #[allow(clippy::too_many_arguments)]
 fn insert_day_of_appointments(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     generator: &mut Generator,
     clinic_id: &str,
     user_id: &str,
@@ -731,7 +772,7 @@ fn insert_day_of_appointments(
 }
 
 fn insert_vitals(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     generator: &mut Generator,
     recorder: &str,
     patients: &[String],
@@ -821,7 +862,7 @@ fn insert_vitals(
 }
 
 fn insert_notes(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     generator: &mut Generator,
     author: &str,
     patients: &[String],
@@ -879,16 +920,16 @@ fn insert_notes(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoStaffMember {
     pub username: String,
-    pub role: String,
+    pub role: Role,
     pub temporary_password: String,
 }
 
 /// The demo clinic's staff: who they are and what role they play.
-pub const DEMO_STAFF: [(&str, &str, &str); 4] = [
-    ("demo.frontdesk", "front_desk", "Fran Desk"),
-    ("demo.nurse", "nurse", "Nora Nurse"),
-    ("demo.doctor", "clinician", "Dr. Clara Clinician"),
-    ("demo.manager", "manager", "Max Manager"),
+pub const DEMO_STAFF: [(&str, Role, &str); 4] = [
+    ("demo.frontdesk", Role::FrontDesk, "Fran Desk"),
+    ("demo.nurse", Role::Nurse, "Nora Nurse"),
+    ("demo.doctor", Role::Clinician, "Dr. Clara Clinician"),
+    ("demo.manager", Role::Manager, "Max Manager"),
 ];
 
 impl Session {
@@ -900,7 +941,7 @@ impl Session {
             let password = self.add_user(username, name, role)?;
             staff.push(DemoStaffMember {
                 username: username.to_owned(),
-                role: role.to_owned(),
+                role,
                 temporary_password: password.0.to_string(),
             });
         }

@@ -7,9 +7,10 @@ use clinicdesk_store::rusqlite::{params, OptionalExtension};
 use clinicdesk_store::sql_error;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
+use crate::tables::Table;
+
 use crate::environment::format_timestamp;
+use crate::ids::GrantId;
 use crate::permission::Permission;
 use crate::session::Session;
 use crate::settings;
@@ -20,7 +21,7 @@ pub const MIN_REASON_CHARS: usize = 10;
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmergencyGrant {
-    pub id: String,
+    pub id: GrantId,
     pub mrn: String,
     pub username: String,
     pub reason: String,
@@ -76,23 +77,22 @@ impl Session {
         }
         let minutes = settings::read_integer(self.connection()?, "emergency_access_minutes")?;
         let expires = now + Duration::minutes(minutes);
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         let grant_id = self.write(|transaction| {
-            let id = environment.new_id().to_string();
-            transaction
-                .execute(
-                    "INSERT INTO emergency_access_grants (id, created_at, created_by, updated_at, updated_by, patient_id, user_id, reason, granted_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?3, ?5, ?2, ?6)",
-                    params![id, format_timestamp(now), by, patient_id, reason, format_timestamp(expires)],
-                )
-                .map_err(sql_error("recording emergency access"))?;
-            changes::record_insert(transaction, &environment, "emergency_access_grants", &id, Some(&by))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "emergency.access", AuditOutcome::Success)
+            let (granted, until) = (format_timestamp(now), format_timestamp(expires));
+            let id = transaction.insert_row(
+                Table::EmergencyAccessGrants,
+                &[
+                    ("patient_id", &patient_id),
+                    ("user_id", &by),
+                    ("reason", &reason),
+                    ("granted_at", &granted),
+                    ("expires_at", &until),
+                ],
+            )?;
+            transaction.audit(
+                transaction
+                    .entry("emergency.access")
                     .object("emergency_access_grant", &id)
                     .patient(&patient_id)
                     .details(serde_json::json!({
@@ -149,7 +149,7 @@ impl Session {
     /// Records the manager's review of a grant.
     pub fn mark_emergency_access_reviewed(
         &mut self,
-        grant_id: &str,
+        grant_id: &GrantId,
         note: &str,
     ) -> Result<EmergencyGrant> {
         let now = self.authorize("emergency.review", Some(Permission::EmergencyReview), None)?;
@@ -161,12 +161,10 @@ impl Session {
                 existing.reviewed_at.unwrap_or_default()
             )));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         let note = note.trim().to_owned();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "emergency_access_grants", grant_id)?;
+            let before = transaction.row_json(Table::EmergencyAccessGrants, grant_id)?;
             transaction
                 .execute(
                     "UPDATE emergency_access_grants SET reviewed_at = ?1, reviewed_by = ?2, review_note = ?3,
@@ -174,13 +172,10 @@ impl Session {
                     params![format_timestamp(now), by, note, grant_id],
                 )
                 .map_err(sql_error("recording the review"))?;
-            changes::record_update(transaction, &environment, "emergency_access_grants", grant_id, Some(&by))?;
-            let after = changes::row_json(transaction, "emergency_access_grants", grant_id)?;
+            transaction.updated(Table::EmergencyAccessGrants, grant_id)?;
+            let after = transaction.row_json(Table::EmergencyAccessGrants, grant_id)?;
             let patient_id = after["patient_id"].as_str().unwrap_or_default().to_owned();
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "emergency.review", AuditOutcome::Success)
+            transaction.audit(transaction.entry("emergency.review")
                     .object("emergency_access_grant", grant_id)
                     .patient(&patient_id)
                     .details(serde_json::json!({ "before": before, "after": after })),

@@ -1,6 +1,6 @@
 //! What the core takes from the outside world: the clock and the workstation's name.
 //!
-//! Time is passed in (PRODUCT.md rule 8) so idle logoff, lockout and expiry are tested by moving
+//! Time is passed in (docs/reference.md, "Design rules") so idle logoff, lockout and expiry are tested by moving
 //! a [`ManualClock`] instead of sleeping.
 
 use std::sync::{Arc, Mutex};

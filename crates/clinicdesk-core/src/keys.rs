@@ -8,7 +8,6 @@ use clinicdesk_keyslot::{DataKey, KeySlotFile};
 use clinicdesk_store::rusqlite::Connection;
 use clinicdesk_store::{sql_error, DataDir};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
 use crate::environment::{format_timestamp, Environment};
 use crate::permission::Permission;
 use crate::session::Session;
@@ -52,10 +51,9 @@ pub(crate) fn open_with_slot_keys(
     };
     let copy_folder = data_dir.pre_migration_folder();
     let stamp = format_timestamp(environment.now());
-    clinicdesk_store::migrate(
+    crate::store_schema::bring_up_to_date(
         &mut connection,
-        clinicdesk_store::EMBEDDED_MIGRATIONS,
-        &stamp,
+        environment.now(),
         |connection, from| {
             std::fs::create_dir_all(&copy_folder)?;
             let name = format!("clinicdesk-v{from}-{}.db", stamp.replace([':', '.'], "-"));
@@ -73,20 +71,17 @@ impl Session {
     /// it and swapped in. Afterwards the old key opens nothing current. Needs every other
     /// Clinicdesk window on this workstation closed.
     pub fn rotate_data_key(&mut self) -> Result<()> {
-        let now = self.authorize("key.rotate", Some(Permission::KeyRotate), None)?;
-        self.with_exclusive_store_lock(|session| session.rotate_under_exclusive_lock(now))
+        self.authorize("key.rotate", Some(Permission::KeyRotate), None)?;
+        self.with_exclusive_store_lock(|session| session.rotate_under_exclusive_lock())
     }
 
-    fn rotate_under_exclusive_lock(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    fn rotate_under_exclusive_lock(&mut self) -> Result<()> {
         let data_dir = self.data_dir.clone();
         let slots = KeySlotFile::new(data_dir.key_slot_file());
-        let environment = self.environment.clone();
-        let actor = self.actor();
         self.write(|transaction| {
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "key.rotate", AuditOutcome::Success)
+            transaction.audit(
+                transaction
+                    .entry("key.rotate")
                     .details(serde_json::json!({ "slots_resealed": "all" })),
             )?;
             Ok(())

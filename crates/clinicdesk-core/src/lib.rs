@@ -2,57 +2,77 @@
 //!
 //! Every operation is a method on [`Session`], which checks idle expiry and the role's
 //! permission, and writes its audit entry (and outbox row) in the same SQLite transaction as the
-//! change. The shells (the `clinicdesk` CLI and the desktop app) call these methods and map
-//! [`Error`]s to exit codes or `{code, message}` objects. This crate knows nothing of Tauri,
-//! JSON IPC or terminals.
+//! change (through [`recorded_write`]). The shells (the `clinicdesk` CLI and the desktop app)
+//! call these methods and map [`Error`]s to exit codes or `{code, message, field}` objects. The
+//! modules are private: what a shell may use is re-exported here, and nothing here takes a raw
+//! database connection (the benchmark's needs are behind the `bench-api` feature). This crate
+//! knows nothing of Tauri, JSON IPC or terminals.
 
-pub mod audit;
+mod audit;
 mod audit_review;
-pub mod backup_schedule;
-pub mod backups;
-pub mod change_journal;
-mod changes;
-pub mod demo_data;
-pub mod emergency;
-pub mod environment;
+mod backup_schedule;
+mod backups;
+mod change_journal;
+mod demo_data;
+mod emergency;
+mod environment;
+mod ids;
 mod keys;
-pub mod mrn;
-pub mod notes;
-pub mod password_policy;
-pub mod patient_records;
-pub mod patients;
-pub mod permission;
-pub mod scheduling;
-pub mod session;
-pub mod settings;
-pub mod status;
+mod mrn;
+mod notes;
+mod password_policy;
+mod patient_records;
+mod patients;
+mod permission;
+mod policy;
+mod recorded_write;
+mod scheduling;
+mod session;
+mod settings;
+mod status;
+mod store_health;
+mod store_schema;
+mod tables;
 mod time_zone;
-pub mod users;
-pub mod vital_signs;
-pub mod vitals;
+mod users;
+mod validation;
+mod vital_signs;
+mod vitals;
 
-pub use audit::{AuditEntry, AuditFilter, AuditVerification};
+#[cfg(feature = "bench-api")]
+pub mod bench_api;
+
+pub use audit::{AuditEntry, AuditFilter, AuditOutcome, AuditVerification};
 pub use audit_review::AccessReportLine;
 pub use backup_schedule::RetentionPolicy;
 pub use backups::{
-    BackupFacts, BackupProgress, BackupRun, BackupSettings, BackupStage, BackupStatus,
-    PointInTimePlan, RestoreOutcome,
+    restore_onto_new_workstation, BackupFacts, BackupJob, BackupProgress, BackupRun,
+    BackupSettings, BackupStage, BackupStatus, NewWorkstationRestore, PointInTimePlan, RestoreJob,
+    RestoreOutcome, StagedRestore, VerifyJob,
 };
 pub use clinicdesk_error::{Error, ErrorCode, Result};
 pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
 pub use clinicdesk_store::DataDir;
-pub use demo_data::{DemoSize, DemoSummary};
+pub use demo_data::{DemoDataJob, DemoSize, DemoStaffMember, DemoSummary};
 pub use emergency::EmergencyGrant;
-pub use environment::{Clock, Environment, ManualClock, SystemClock};
+pub use environment::{
+    format_timestamp, parse_timestamp, Clock, Environment, ManualClock, SystemClock,
+};
+pub use ids::{
+    AppointmentId, AppointmentTypeId, ConflictId, GrantId, MergeId, NoteId, ObservationId,
+    PatientId, ProviderId, UserId, VitalsSetId,
+};
 pub use notes::{Note, NoteKind};
 pub use patient_records::{DemographicsChange, MergeRecord, PatientHit};
 pub use patients::{
-    chart_on, Chart, ChartParts, Demographics, LikelyDuplicate, NewPatient, Registration, Sex,
+    Chart, ChartAppointment, ChartNote, ChartObservation, Demographics, LikelyDuplicate,
+    NewPatient, Registration, Sex,
 };
 pub use permission::{Permission, Role};
+pub use policy::{default_data_dir, product_kdf, IdleTimings};
 pub use scheduling::{
-    Appointment, AppointmentStatus, AppointmentType, BookingRequest, Provider, Repeat,
-    WorkingWindow,
+    parse_local_time, parse_window, Appointment, AppointmentStatus, AppointmentType,
+    BookingRequest, Provider, Repeat, WorkingWindow,
 };
 pub use session::{
     clinic_name_before_login, init, store_exists, Draft, InitOutcome, InitRequest, LogoffReason,
@@ -60,6 +80,9 @@ pub use session::{
 };
 pub use settings::SecuritySettings;
 pub use status::StoreStatus;
+pub use store_health::{note_store_damage, DamageMark, StoreCheck, StoreCheckJob, StoreHealth};
+pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use users::{TemporaryPassword, UserSummary};
-pub use vital_signs::{Interpretation, VitalKind};
-pub use vitals::{Observation, TrendPoint, VitalReading, VitalsSet};
+pub use validation::visible;
+pub use vital_signs::{Bound, Interpretation, VitalDefinition, VitalKind, VITALS};
+pub use vitals::{parse_effective_time, Observation, TrendPoint, VitalReading, VitalsSet};

@@ -5,11 +5,10 @@ use clinicdesk_store::rusqlite::{params, OptionalExtension};
 use clinicdesk_store::sql_error;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
-use crate::environment::format_timestamp;
+use crate::ids::NoteId;
 use crate::permission::Permission;
 use crate::session::Session;
+use crate::tables::Table;
 
 /// Clinical notes are written by clinicians, nursing notes by nurses.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -50,7 +49,7 @@ impl NoteKind {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Note {
-    pub id: String,
+    pub id: NoteId,
     pub kind: String,
     pub author: String,
     pub written_at: String,
@@ -78,24 +77,26 @@ impl Session {
         kind: NoteKind,
         title: Option<&str>,
         body: &str,
-        parent_note_id: Option<&str>,
-    ) -> Result<String> {
-        let (patient_id, now, _) = self.enter_chart(mrn, "note.write", kind.permission())?;
-        let body = body.trim();
-        if body.is_empty() {
-            return Err(Error::invalid_input("the note is empty"));
-        }
-        if body.chars().count() > MAX_BODY {
-            return Err(Error::invalid_input(format!(
-                "a note can hold at most {MAX_BODY} characters; split it"
-            )));
-        }
-        let title = title.map(str::trim).filter(|t| !t.is_empty());
-        if title.is_some_and(|t| t.chars().count() > 200) {
-            return Err(Error::invalid_input(
-                "a note title can hold at most 200 characters",
-            ));
-        }
+        parent_note_id: Option<&NoteId>,
+    ) -> Result<NoteId> {
+        let (patient_id, _, _) = self.enter_chart(mrn, "note.write", kind.permission())?;
+        let body = crate::validation::multi_line(
+            crate::validation::field("body", "the note"),
+            body.trim(),
+            MAX_BODY,
+        )?;
+        let body = body.as_str();
+        let title = title
+            .map(|title| {
+                crate::validation::optional_line(
+                    crate::validation::field("title", "the title"),
+                    title,
+                    200,
+                )
+            })
+            .transpose()?
+            .flatten();
+        let title = title.as_deref();
         if let Some(parent) = parent_note_id {
             let parent_patient: Option<String> = self
                 .connection()?
@@ -112,30 +113,28 @@ impl Session {
                 ));
             }
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let id = environment.new_id().to_string();
-            let stamp = format_timestamp(now);
-            transaction
-                .execute(
-                    "INSERT INTO notes (id, created_at, created_by, updated_at, updated_by, patient_id, author_id, kind, parent_note_id, title, body, written_at)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?3, ?5, ?6, ?7, ?8, ?2)",
-                    params![id, stamp, by, patient_id, kind.code(), parent_note_id, title, body],
-                )
-                .map_err(sql_error("saving the note"))?;
-            changes::record_insert(transaction, &environment, "notes", &id, Some(&by))?;
+            let written = transaction.stamp();
+            let id = transaction.insert_row(
+                Table::Notes,
+                &[
+                    ("patient_id", &patient_id),
+                    ("author_id", &by),
+                    ("kind", &kind.code()),
+                    ("parent_note_id", &parent_note_id),
+                    ("title", &title),
+                    ("body", &body),
+                    ("written_at", &written),
+                ],
+            )?;
             let action = if parent_note_id.is_some() { "note.addendum" } else { "note.create" };
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, action, AuditOutcome::Success)
+            transaction.audit(transaction.entry(action)
                     .object("note", &id)
                     .patient(&patient_id)
                     .details(serde_json::json!({ "kind": kind.code(), "parent_note_id": parent_note_id, "characters": body.chars().count() })),
             )?;
-            Ok(id)
+            Ok(NoteId::from_store(id))
         })
     }
 

@@ -8,10 +8,11 @@ use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
 use clinicdesk_store::sql_error;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
+use crate::tables::Table;
+
 use crate::environment::format_timestamp;
-use crate::patients::{parse_birth_date, phone_digits, Sex};
+use crate::ids::{MergeId, PatientId};
+use crate::patients::{clean_name, parse_birth_date, phone_number, Sex, FAMILY_NAME, GIVEN_NAME};
 use crate::permission::Permission;
 use crate::session::Session;
 
@@ -19,7 +20,7 @@ use crate::session::Session;
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatientHit {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub mrn: String,
     pub given_name: String,
     pub family_name: String,
@@ -46,7 +47,7 @@ pub struct DemographicsChange {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergeRecord {
-    pub merge_id: String,
+    pub merge_id: MergeId,
     pub surviving_mrn: String,
     pub merged_mrn: String,
     pub moved: Vec<(String, usize)>,
@@ -55,14 +56,14 @@ pub struct MergeRecord {
 pub const SEARCH_LIMIT: usize = 20;
 
 /// The tables whose rows follow a patient in a merge.
-const MOVED_TABLES: &[&str] = &[
-    "appointments",
-    "vitals_sets",
-    "vital_observations",
-    "notes",
-    "patient_phones",
-    "patient_addresses",
-    "patient_emails",
+const MOVED_TABLES: &[Table] = &[
+    Table::Appointments,
+    Table::VitalsSets,
+    Table::VitalObservations,
+    Table::Notes,
+    Table::PatientPhones,
+    Table::PatientAddresses,
+    Table::PatientEmails,
 ];
 
 enum Term {
@@ -194,7 +195,7 @@ fn hits(
 }
 
 /// The search itself, on a connection (used by the session method and by the benchmark).
-pub fn search_patients_on(
+pub(crate) fn search_patients_on(
     connection: &Connection,
     query: &str,
     today: NaiveDate,
@@ -261,7 +262,7 @@ pub fn search_patients_on(
                     &[&tail],
                     SEARCH_LIMIT * 5,
                 )? {
-                    let score = if full.contains(&hit.patient_id) { 0.97 } else { 0.93 };
+                    let score = if full.iter().any(|id: &String| **id == *hit.patient_id) { 0.97 } else { 0.93 };
                     add(hit, score);
                 }
             }
@@ -378,23 +379,16 @@ impl Session {
                 current.version
             )));
         }
-        let clean = |field: &str, value: &Option<String>| -> Result<Option<String>> {
-            value
-                .as_deref()
-                .map(|v| {
-                    let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
-                    if v.is_empty() || v.chars().count() > 100 {
-                        Err(Error::invalid_input(format!(
-                            "{field} must be 1 to 100 characters"
-                        )))
-                    } else {
-                        Ok(v)
-                    }
-                })
-                .transpose()
-        };
-        let given = clean("the given name", &change.given_name)?;
-        let family = clean("the family name", &change.family_name)?;
+        let given = change
+            .given_name
+            .as_deref()
+            .map(|name| clean_name(GIVEN_NAME, name))
+            .transpose()?;
+        let family = change
+            .family_name
+            .as_deref()
+            .map(|name| clean_name(FAMILY_NAME, name))
+            .transpose()?;
         let birth = change
             .date_of_birth
             .as_deref()
@@ -406,14 +400,12 @@ impl Session {
             .as_deref()
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(|p| phone_digits(p).map(|d| (p.to_owned(), d)))
+            .map(phone_number)
             .transpose()?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         let sex = change.sex.map(Sex::code);
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "patients", &patient_id)?;
+            let before = transaction.row_json(Table::Patients, &patient_id)?;
             let stamp = format_timestamp(now);
             let updated = transaction
                 .execute(
@@ -427,7 +419,7 @@ impl Session {
             if updated == 0 {
                 return Err(Error::conflict("this record was changed by someone else a moment ago; reopen it"));
             }
-            changes::record_update(transaction, &environment, "patients", &patient_id, Some(&by))?;
+            transaction.updated(Table::Patients, &patient_id)?;
             let mut phone_change = serde_json::Value::Null;
             if let Some((number, digits)) = &phone {
                 let old: Option<(String, String)> = transaction
@@ -445,26 +437,15 @@ impl Session {
                             params![stamp, by, old_id],
                         )
                         .map_err(sql_error("replacing the phone"))?;
-                    changes::record_update(transaction, &environment, "patient_phones", old_id, Some(&by))?;
+                    transaction.updated(Table::PatientPhones, old_id)?;
                     phone_change = serde_json::json!({ "before": old_number, "after": number });
                 } else {
                     phone_change = serde_json::json!({ "before": null, "after": number });
                 }
-                let id = environment.new_id().to_string();
-                transaction
-                    .execute(
-                        "INSERT INTO patient_phones (id, created_at, created_by, updated_at, updated_by, patient_id, kind, number, digits, is_primary)
-                         VALUES (?1, ?2, ?3, ?2, ?3, ?4, 'mobile', ?5, ?6, 1)",
-                        params![id, stamp, by, patient_id, number, digits],
-                    )
-                    .map_err(sql_error("saving the phone"))?;
-                changes::record_insert(transaction, &environment, "patient_phones", &id, Some(&by))?;
+                crate::patients::add_phone(transaction, &patient_id, number, digits)?;
             }
-            let after = changes::row_json(transaction, "patients", &patient_id)?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "patient.update", AuditOutcome::Success)
+            let after = transaction.row_json(Table::Patients, &patient_id)?;
+            transaction.audit(transaction.entry("patient.update")
                     .object("patient", &patient_id)
                     .patient(&patient_id)
                     .details(serde_json::json!({ "before": before, "after": after, "phone": phone_change })),
@@ -499,22 +480,17 @@ impl Session {
                 "this record has clinical data or open appointments; if it duplicates another record, ask a manager to merge them instead",
             ));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let before = changes::row_json(transaction, "patients", &patient_id)?;
+            let before = transaction.row_json(Table::Patients, &patient_id)?;
             transaction
                 .execute(
                     "UPDATE patients SET deleted_at = ?1, deleted_by = ?2, updated_at = ?1, updated_by = ?2, version = version + 1 WHERE id = ?3",
                     params![format_timestamp(now), by, patient_id],
                 )
                 .map_err(sql_error("deleting the patient"))?;
-            changes::record_update(transaction, &environment, "patients", &patient_id, Some(&by))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "patient.delete", AuditOutcome::Success)
+            transaction.updated(Table::Patients, &patient_id)?;
+            transaction.audit(transaction.entry("patient.delete")
                     .object("patient", &patient_id)
                     .patient(&patient_id)
                     .details(serde_json::json!({ "before": before, "reason": reason.trim() })),
@@ -547,17 +523,16 @@ impl Session {
                 "one of these records is already merged into another; undo that merge first",
             ));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         let (merge_id, moved) = self.write(|transaction| {
             let stamp = format_timestamp(now);
             let mut moved_rows = serde_json::Map::new();
             let mut counts = Vec::new();
-            for table in MOVED_TABLES {
+            for table in MOVED_TABLES.iter().copied() {
+                let name = table.name();
                 let ids: Vec<String> = {
                     let mut statement = transaction
-                        .prepare(&format!("SELECT id FROM {table} WHERE patient_id = ?1"))
+                        .prepare(&format!("SELECT id FROM {name} WHERE patient_id = ?1"))
                         .map_err(sql_error("reading rows to move"))?;
                     let rows = statement.query_map([&merged], |row| row.get(0)).map_err(sql_error("reading rows to move"))?;
                     rows.collect::<Result<_, _>>().map_err(sql_error("reading rows to move"))?
@@ -565,20 +540,20 @@ impl Session {
                 for id in &ids {
                     transaction
                         .execute(
-                            &format!("UPDATE {table} SET patient_id = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4"),
+                            &format!("UPDATE {name} SET patient_id = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4"),
                             params![surviving, stamp, by, id],
                         )
                         .map_err(|error| {
                             if error.to_string().contains("double_booking") {
                                 Error::conflict("the two records have appointments at overlapping times; cancel one of them, then merge")
                             } else {
-                                Error::unexpected(format!("moving {table}: {error}"))
+                                Error::unexpected(format!("moving {name}: {error}"))
                             }
                         })?;
-                    changes::record_update(transaction, &environment, table, id, Some(&by))?;
+                    transaction.updated(table, id)?;
                 }
-                counts.push((table.to_string(), ids.len()));
-                moved_rows.insert(table.to_string(), serde_json::json!(ids));
+                counts.push((name.to_string(), ids.len()));
+                moved_rows.insert(name.to_string(), serde_json::json!(ids));
             }
             transaction
                 .execute(
@@ -586,19 +561,17 @@ impl Session {
                     params![surviving, stamp, by, merged],
                 )
                 .map_err(sql_error("marking the merged record"))?;
-            changes::record_update(transaction, &environment, "patients", &merged, Some(&by))?;
-            let merge_id = environment.new_id().to_string();
-            transaction
-                .execute(
-                    "INSERT INTO patient_merges (id, created_at, created_by, updated_at, updated_by, surviving_patient_id, merged_patient_id, moved_rows)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
-                    params![merge_id, stamp, by, surviving, merged, serde_json::Value::Object(moved_rows.clone()).to_string()],
-                )
-                .map_err(sql_error("recording the merge"))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "patient.merge", AuditOutcome::Success)
+            transaction.updated(Table::Patients, &merged)?;
+            let moved_text = serde_json::Value::Object(moved_rows.clone()).to_string();
+            let merge_id = transaction.insert_row(
+                Table::PatientMerges,
+                &[
+                    ("surviving_patient_id", &surviving),
+                    ("merged_patient_id", &merged),
+                    ("moved_rows", &moved_text),
+                ],
+            )?;
+            transaction.audit(transaction.entry("patient.merge")
                     .object("patient_merge", &merge_id)
                     .patient(&merged)
                     .details(serde_json::json!({ "surviving_patient_id": surviving, "merged_patient_id": merged, "moved": moved_rows })),
@@ -606,7 +579,7 @@ impl Session {
             Ok((merge_id, counts))
         })?;
         Ok(MergeRecord {
-            merge_id,
+            merge_id: MergeId::from_store(merge_id),
             surviving_mrn: crate::mrn::normalise(surviving_mrn),
             merged_mrn: crate::mrn::normalise(merged_mrn),
             moved,
@@ -640,20 +613,19 @@ impl Session {
             .map_err(sql_error("finding the merge"))?;
         let moved: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&moved)
             .map_err(|e| Error::integrity(format!("the merge record is damaged: {e}")))?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
             let stamp = format_timestamp(now);
-            for table in MOVED_TABLES {
-                for id in moved.get(*table).and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()) {
+            for table in MOVED_TABLES.iter().copied() {
+                let name = table.name();
+                for id in moved.get(name).and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()) {
                     transaction
                         .execute(
-                            &format!("UPDATE {table} SET patient_id = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4"),
+                            &format!("UPDATE {name} SET patient_id = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4"),
                             params![merged, stamp, by, id],
                         )
                         .map_err(sql_error("moving rows back"))?;
-                    changes::record_update(transaction, &environment, table, id, Some(&by))?;
+                    transaction.updated(table, id)?;
                 }
             }
             transaction
@@ -662,17 +634,15 @@ impl Session {
                     params![stamp, by, merged],
                 )
                 .map_err(sql_error("restoring the record"))?;
-            changes::record_update(transaction, &environment, "patients", &merged, Some(&by))?;
+            transaction.updated(Table::Patients, &merged)?;
             transaction
                 .execute(
                     "UPDATE patient_merges SET undone_at = ?1, undone_by = ?2, updated_at = ?1, updated_by = ?2, version = version + 1 WHERE id = ?3",
                     params![stamp, by, merge_id],
                 )
                 .map_err(sql_error("recording the undo"))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "patient.unmerge", AuditOutcome::Success)
+            transaction.updated(Table::PatientMerges, &merge_id)?;
+            transaction.audit(transaction.entry("patient.unmerge")
                     .object("patient_merge", &merge_id)
                     .patient(&merged)
                     .details(serde_json::json!({ "moved_back": moved })),

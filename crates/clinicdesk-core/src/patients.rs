@@ -3,15 +3,19 @@
 
 use chrono::NaiveDate;
 use clinicdesk_error::{Error, ErrorCode, Result};
-use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension, Transaction};
-use clinicdesk_store::sql_error;
+use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
+use clinicdesk_store::{query_all, sql_error};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
+use crate::audit::{AuditOutcome, NewAuditEntry};
 use crate::environment::format_timestamp;
+use crate::ids::{AppointmentId, NoteId, ObservationId, PatientId};
 use crate::permission::Permission;
+use crate::recorded_write::{RecordedWrite, RowChange};
+use crate::scheduling::AppointmentStatus;
 use crate::session::Session;
+use crate::tables::Table;
+use crate::validation::{field, Field};
 
 /// Administrative sex, as registered.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -40,9 +44,13 @@ impl Sex {
             "male" | "m" => Ok(Sex::Male),
             "other" | "o" => Ok(Sex::Other),
             "unknown" | "u" => Ok(Sex::Unknown),
-            other => Err(Error::invalid_input(format!(
-                "sex {other:?} is not one of female, male, other, unknown"
-            ))),
+            other => Err(Error::invalid_field(
+                "sex",
+                format!(
+                    "Sex {:?} is not one of female, male, other, unknown",
+                    crate::validation::visible(other)
+                ),
+            )),
         }
     }
 }
@@ -65,7 +73,7 @@ pub struct NewPatient {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LikelyDuplicate {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub mrn: String,
     pub given_name: String,
     pub family_name: String,
@@ -79,7 +87,7 @@ pub struct LikelyDuplicate {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Registration {
     Registered {
-        patient_id: String,
+        patient_id: PatientId,
         mrn: String,
     },
     /// Nothing was created: confirm to register anyway.
@@ -92,7 +100,7 @@ pub enum Registration {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Demographics {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub mrn: String,
     pub given_name: String,
     pub family_name: String,
@@ -122,7 +130,7 @@ pub struct Chart {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChartObservation {
-    pub id: String,
+    pub id: ObservationId,
     pub effective_at: String,
     pub loinc: String,
     pub value: f64,
@@ -135,17 +143,17 @@ pub struct ChartObservation {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartAppointment {
-    pub id: String,
+    pub id: AppointmentId,
     pub starts_at: String,
     pub provider_name: String,
-    pub status: String,
+    pub status: AppointmentStatus,
 }
 
 /// One note on the chart summary.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChartNote {
-    pub id: String,
+    pub id: NoteId,
     pub written_at: String,
     pub kind: String,
     pub author: String,
@@ -162,7 +170,7 @@ pub struct ChartParts {
 }
 
 /// Reads a chart on a connection: the query the desktop app and the benchmark share.
-pub fn chart_on(
+pub(crate) fn chart_on(
     connection: &Connection,
     patient_id: &str,
     parts: ChartParts,
@@ -177,14 +185,13 @@ pub fn chart_on(
         recent_notes: Vec::new(),
     };
     if parts.vitals {
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT id, effective_at, loinc_code, value, unit, interpretation, status FROM vital_observations
-                 WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY effective_at DESC LIMIT 50",
-            )
-            .map_err(sql_error("reading vitals"))?;
-        chart.recent_vitals = statement
-            .query_map([patient_id], |row| {
+        chart.recent_vitals = query_all(
+            connection,
+            "SELECT id, effective_at, loinc_code, value, unit, interpretation, status FROM vital_observations
+             WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY effective_at DESC LIMIT 50",
+            [patient_id],
+            "reading vitals",
+            |row| {
                 Ok(ChartObservation {
                     id: row.get(0)?,
                     effective_at: row.get(1)?,
@@ -194,41 +201,35 @@ pub fn chart_on(
                     interpretation: row.get(5)?,
                     status: row.get(6)?,
                 })
-            })
-            .map_err(sql_error("reading vitals"))?
-            .collect::<Result<_, _>>()
-            .map_err(sql_error("reading vitals"))?;
+            },
+        )?;
     }
     if parts.appointments {
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT a.id, a.starts_at, pr.display_name, a.status FROM appointments a JOIN providers pr ON pr.id = a.provider_id
-                 WHERE a.patient_id = ?1 AND a.starts_at >= ?2 AND a.deleted_at IS NULL AND a.status <> 'cancelled'
-                 ORDER BY a.starts_at LIMIT 20",
-            )
-            .map_err(sql_error("reading appointments"))?;
-        chart.upcoming_appointments = statement
-            .query_map(params![patient_id, now], |row| {
+        chart.upcoming_appointments = query_all(
+            connection,
+            "SELECT a.id, a.starts_at, pr.display_name, a.status FROM appointments a JOIN providers pr ON pr.id = a.provider_id
+             WHERE a.patient_id = ?1 AND a.starts_at >= ?2 AND a.deleted_at IS NULL AND a.status <> 'cancelled'
+             ORDER BY a.starts_at LIMIT 20",
+            params![patient_id, now],
+            "reading appointments",
+            |row| {
                 Ok(ChartAppointment {
                     id: row.get(0)?,
                     starts_at: row.get(1)?,
                     provider_name: row.get(2)?,
                     status: row.get(3)?,
                 })
-            })
-            .map_err(sql_error("reading appointments"))?
-            .collect::<Result<_, _>>()
-            .map_err(sql_error("reading appointments"))?;
+            },
+        )?;
     }
     if parts.notes {
-        let mut statement = connection
-            .prepare_cached(
-                "SELECT n.id, n.written_at, n.kind, u.username, n.title, n.body FROM notes n JOIN users u ON u.id = n.author_id
-                 WHERE n.patient_id = ?1 AND n.status = 'final' ORDER BY n.written_at DESC LIMIT 20",
-            )
-            .map_err(sql_error("reading notes"))?;
-        chart.recent_notes = statement
-            .query_map([patient_id], |row| {
+        chart.recent_notes = query_all(
+            connection,
+            "SELECT n.id, n.written_at, n.kind, u.username, n.title, n.body FROM notes n JOIN users u ON u.id = n.author_id
+             WHERE n.patient_id = ?1 AND n.status = 'final' ORDER BY n.written_at DESC LIMIT 20",
+            [patient_id],
+            "reading notes",
+            |row| {
                 Ok(ChartNote {
                     id: row.get(0)?,
                     written_at: row.get(1)?,
@@ -237,52 +238,43 @@ pub fn chart_on(
                     title: row.get(4)?,
                     body: row.get(5)?,
                 })
-            })
-            .map_err(sql_error("reading notes"))?
-            .collect::<Result<_, _>>()
-            .map_err(sql_error("reading notes"))?;
+            },
+        )?;
     }
     Ok(chart)
 }
 
-fn clean_name(field: &str, value: &str) -> Result<String> {
-    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if value.is_empty() || value.chars().count() > 100 {
-        return Err(Error::invalid_input(format!(
-            "{field} must be 1 to 100 characters"
-        )));
-    }
-    Ok(value)
+pub(crate) const GIVEN_NAME: Field = field("given_name", "the given name");
+pub(crate) const FAMILY_NAME: Field = field("family_name", "the family name");
+pub(crate) const PHONE: Field = field("phone", "the phone number");
+
+/// A name part: one line, 1 to 100 characters.
+pub(crate) fn clean_name(which: Field, value: &str) -> Result<String> {
+    crate::validation::single_line(which, value, 100)
 }
 
 pub(crate) fn parse_birth_date(text: &str, today: NaiveDate) -> Result<NaiveDate> {
+    let invalid = |message: String| Error::invalid_field("date_of_birth", message);
     let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        Error::invalid_input(format!(
-            "date of birth {text:?} is not a date like 1984-03-27"
+        invalid(format!(
+            "The date of birth {:?} is not a date like 1984-03-27",
+            crate::validation::visible(text)
         ))
     })?;
     if date > today {
-        return Err(Error::invalid_input(format!(
-            "date of birth {date} is in the future"
+        return Err(invalid(format!(
+            "The date of birth {date} is in the future"
         )));
     }
     if date < NaiveDate::from_ymd_opt(1880, 1, 1).expect("valid date") {
-        return Err(Error::invalid_input(format!(
-            "date of birth {date} is before 1880"
-        )));
+        return Err(invalid(format!("The date of birth {date} is before 1880")));
     }
     Ok(date)
 }
 
-/// Digits of a phone number, for matching whatever the formatting.
-pub(crate) fn phone_digits(number: &str) -> Result<String> {
-    let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
-    if !(3..=20).contains(&digits.len()) {
-        return Err(Error::invalid_input(format!(
-            "phone number {number:?} needs 3 to 20 digits"
-        )));
-    }
-    Ok(digits)
+/// A phone number as written (cleaned) and its digits, for matching whatever the formatting.
+pub(crate) fn phone_number(number: &str) -> Result<(String, String)> {
+    crate::validation::phone(PHONE, number)
 }
 
 fn names_similar(a_given: &str, a_family: &str, b_given: &str, b_family: &str) -> bool {
@@ -320,7 +312,7 @@ fn likely_duplicates(
             row.map_err(sql_error("checking for duplicates"))?;
         if names_similar(&new.given_name, &new.family_name, &given_name, &family_name) {
             found.push(LikelyDuplicate {
-                patient_id,
+                patient_id: PatientId::from_store(patient_id),
                 mrn,
                 given_name,
                 family_name,
@@ -358,10 +350,10 @@ fn likely_duplicates(
             ) = row.map_err(sql_error("checking for duplicates"))?;
             if !found
                 .iter()
-                .any(|existing| existing.patient_id == patient_id)
+                .any(|existing| *existing.patient_id == *patient_id)
             {
                 found.push(LikelyDuplicate {
-                    patient_id,
+                    patient_id: PatientId::from_store(patient_id),
                     mrn,
                     given_name,
                     family_name,
@@ -397,14 +389,13 @@ pub(crate) fn demographics(connection: &Connection, patient_id: &str) -> Result<
         .optional()
         .map_err(sql_error("reading the patient"))?
         .ok_or_else(|| Error::not_found("there is no such patient"))?;
-    let mut statement = connection
-        .prepare("SELECT number FROM patient_phones WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY is_primary DESC, created_at")
-        .map_err(sql_error("reading phones"))?;
-    demographics.phones = statement
-        .query_map([patient_id], |row| row.get(0))
-        .map_err(sql_error("reading phones"))?
-        .collect::<Result<_, _>>()
-        .map_err(sql_error("reading phones"))?;
+    demographics.phones = query_all(
+        connection,
+        "SELECT number FROM patient_phones WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY is_primary DESC, created_at",
+        [patient_id],
+        "reading phones",
+        |row| row.get(0),
+    )?;
     Ok(demographics)
 }
 
@@ -429,42 +420,47 @@ pub(crate) fn patient_id_by_mrn(connection: &Connection, mrn: &str) -> Result<St
 }
 
 fn insert_patient(
-    transaction: &Transaction<'_>,
-    session_env: &crate::Environment,
-    by: &str,
+    transaction: &mut RecordedWrite<'_>,
     new: &NewPatient,
     mrn: &str,
     digits: Option<&str>,
 ) -> Result<String> {
-    let id = session_env.new_id().to_string();
-    let stamp = format_timestamp(session_env.now());
-    let clinic_id = changes::clinic_id(transaction)?;
-    transaction
-        .execute(
-            "INSERT INTO patients (id, created_at, created_by, updated_at, updated_by, clinic_id, mrn, given_name, family_name, date_of_birth, sex, restricted)
-             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![id, stamp, by, clinic_id, mrn, new.given_name, new.family_name, new.date_of_birth, new.sex.code(), new.restricted],
-        )
-        .map_err(sql_error("registering the patient"))?;
-    changes::record_insert(transaction, session_env, "patients", &id, Some(by))?;
+    let clinic_id = crate::recorded_write::clinic_id(transaction)?;
+    let id = transaction.insert_row(
+        Table::Patients,
+        &[
+            ("clinic_id", &clinic_id),
+            ("mrn", &mrn),
+            ("given_name", &new.given_name),
+            ("family_name", &new.family_name),
+            ("date_of_birth", &new.date_of_birth),
+            ("sex", &new.sex.code()),
+            ("restricted", &new.restricted),
+        ],
+    )?;
     if let (Some(number), Some(digits)) = (&new.phone, digits) {
-        let phone_id = session_env.new_id().to_string();
-        transaction
-            .execute(
-                "INSERT INTO patient_phones (id, created_at, created_by, updated_at, updated_by, patient_id, kind, number, digits, is_primary)
-                 VALUES (?1, ?2, ?3, ?2, ?3, ?4, 'mobile', ?5, ?6, 1)",
-                params![phone_id, stamp, by, id, number.trim(), digits],
-            )
-            .map_err(sql_error("saving the phone number"))?;
-        changes::record_insert(
-            transaction,
-            session_env,
-            "patient_phones",
-            &phone_id,
-            Some(by),
-        )?;
+        add_phone(transaction, &id, number, digits)?;
     }
     Ok(id)
+}
+
+/// A patient's primary (mobile) phone, `number` as written and its digits.
+pub(crate) fn add_phone(
+    transaction: &mut RecordedWrite<'_>,
+    patient_id: &str,
+    number: &str,
+    digits: &str,
+) -> Result<String> {
+    transaction.insert_row(
+        Table::PatientPhones,
+        &[
+            ("patient_id", &patient_id),
+            ("kind", &"mobile"),
+            ("number", &number),
+            ("digits", &digits),
+            ("is_primary", &true),
+        ],
+    )
 }
 
 impl Session {
@@ -477,27 +473,23 @@ impl Session {
     ) -> Result<Registration> {
         let now = self.authorize("patients.register", Some(Permission::PatientsWrite), None)?;
         let mut new = new.clone();
-        new.given_name = clean_name("the given name", &new.given_name)?;
-        new.family_name = clean_name("the family name", &new.family_name)?;
+        new.given_name = clean_name(GIVEN_NAME, &new.given_name)?;
+        new.family_name = clean_name(FAMILY_NAME, &new.family_name)?;
         new.date_of_birth = parse_birth_date(&new.date_of_birth, now.date_naive())?.to_string();
-        let digits = new
+        let phone = new
             .phone
             .as_deref()
             .filter(|p| !p.trim().is_empty())
-            .map(phone_digits)
+            .map(phone_number)
             .transpose()?;
-        if new.phone.as_deref().is_some_and(|p| p.trim().is_empty()) {
-            new.phone = None;
-        }
+        new.phone = phone.as_ref().map(|(written, _)| written.clone());
+        let digits = phone.map(|(_, digits)| digits);
         if !confirmed_not_duplicate {
             let candidates = likely_duplicates(self.connection()?, &new, digits.as_deref())?;
             if !candidates.is_empty() {
                 return Ok(Registration::LikelyDuplicates { candidates });
             }
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         self.write(|transaction| {
             let mut mrn = crate::mrn::generate();
             while transaction
@@ -510,27 +502,19 @@ impl Session {
             {
                 mrn = crate::mrn::generate();
             }
-            let id = insert_patient(
-                transaction,
-                &environment,
-                &by,
-                &new,
-                &mrn,
-                digits.as_deref(),
-            )?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "patient.create", AuditOutcome::Success)
+            let id = insert_patient(transaction, &new, &mrn, digits.as_deref())?;
+            transaction.audit(
+                transaction
+                    .entry("patient.create")
                     .object("patient", &id)
                     .patient(&id)
                     .details(serde_json::json!({
-                        "after": changes::row_json(transaction, "patients", &id)?,
+                        "after": transaction.row_json(Table::Patients, &id)?,
                         "confirmed_not_duplicate": confirmed_not_duplicate,
                     })),
             )?;
             Ok(Registration::Registered {
-                patient_id: id,
+                patient_id: PatientId::from_store(id),
                 mrn,
             })
         })
@@ -589,12 +573,9 @@ impl Session {
         if let Some(access) = self.chart_access(&patient_id, restricted)? {
             return Ok((patient_id, now, access));
         }
-        let environment = self.environment.clone();
         let actor = self.actor();
         self.write(|transaction| {
-            audit::append(
-                transaction,
-                &environment,
+            transaction.audit(
                 NewAuditEntry::new(now, actor, action, AuditOutcome::Denied)
                     .object("patient", &patient_id)
                     .patient(&patient_id)
@@ -622,12 +603,9 @@ impl Session {
         now: chrono::DateTime<chrono::Utc>,
         details: serde_json::Value,
     ) -> Result<()> {
-        let environment = self.environment.clone();
         let actor = self.actor();
         self.write(|transaction| {
-            audit::append(
-                transaction,
-                &environment,
+            transaction.audit(
                 NewAuditEntry::new(now, actor, action, AuditOutcome::Success)
                     .object("patient", patient_id)
                     .patient(patient_id)
@@ -670,13 +648,11 @@ impl Session {
             Some(Permission::PatientsWrite),
             Some(&patient_id),
         )?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let row = changes::RowChange { table: "patients", id: &patient_id, object_type: "patient", patient_id: Some(&patient_id), by: Some(&by) };
-            let entry = NewAuditEntry::new(now, actor, "patient.update", AuditOutcome::Success);
-            row.apply(transaction, &environment, entry, |_| {
+            let row = RowChange { table: Table::Patients, id: &patient_id, object_type: "patient", patient_id: Some(&patient_id) };
+            let entry = transaction.entry("patient.update");
+            transaction.change_row(row, entry, |transaction, _| {
                 transaction
                     .execute(
                     "UPDATE patients SET restricted = ?1, updated_at = ?2, updated_by = ?3, version = version + 1 WHERE id = ?4",
@@ -697,7 +673,7 @@ impl Session {
     ) -> Result<()> {
         let patient_id =
             self.patient_id_for_operation(mrn, "care_team.add", Permission::PatientsWrite)?;
-        let now = self.authorize(
+        self.authorize(
             "care_team.add",
             Some(Permission::PatientsWrite),
             Some(&patient_id),
@@ -718,9 +694,6 @@ impl Session {
             .optional()
             .map_err(sql_error("finding the user"))?
             .ok_or_else(|| Error::not_found(format!("there is no active user named {username}")))?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         self.write(|transaction| {
             let already: bool = transaction
                 .query_row(
@@ -732,22 +705,14 @@ impl Session {
             if already {
                 return Ok(());
             }
-            let id = environment.new_id().to_string();
-            transaction
-                .execute(
-                    "INSERT INTO care_team_members (id, created_at, created_by, updated_at, updated_by, patient_id, user_id, care_role)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
-                    params![id, format_timestamp(now), by, patient_id, member, care_role],
-                )
-                .map_err(sql_error("adding to the care team"))?;
-            changes::record_insert(transaction, &environment, "care_team_members", &id, Some(&by))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "care_team.add", AuditOutcome::Success)
+            let id = transaction.insert_row(
+                Table::CareTeamMembers,
+                &[("patient_id", &patient_id), ("user_id", &member), ("care_role", &care_role)],
+            )?;
+            transaction.audit(transaction.entry("care_team.add")
                     .object("care_team_member", &id)
                     .patient(&patient_id)
-                    .details(serde_json::json!({ "after": changes::row_json(transaction, "care_team_members", &id)? })),
+                    .details(serde_json::json!({ "after": transaction.row_json(Table::CareTeamMembers, &id)? })),
             )?;
             Ok(())
         })

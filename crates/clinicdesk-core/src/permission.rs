@@ -130,8 +130,30 @@ impl Role {
         }
     }
 
-    pub fn from_code(code: &str) -> Option<Role> {
-        let normalised = code.trim().to_lowercase().replace('-', "_");
-        Role::ALL.into_iter().find(|role| role.code() == normalised)
+    /// Reads a role as people and scripts write it (`front-desk`, `Front_Desk`).
+    pub fn from_code(code: &str) -> clinicdesk_error::Result<Role> {
+        let normalised = code.trim().to_lowercase().replace(['-', ' '], "_");
+        Role::ALL
+            .into_iter()
+            .find(|role| role.code() == normalised)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Role::ALL.iter().map(|role| role.code()).collect();
+                clinicdesk_error::Error::invalid_field(
+                    "role",
+                    format!(
+                        "there is no role {:?}; roles are {}",
+                        crate::validation::visible(code),
+                        known.join(", ")
+                    ),
+                )
+            })
     }
 }
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+crate::ids::stored_as_code!(Role);

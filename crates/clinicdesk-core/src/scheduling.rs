@@ -5,13 +5,15 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use clinicdesk_error::{Error, ErrorCode, Result};
-use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension, Transaction};
-use clinicdesk_store::sql_error;
+use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
+use clinicdesk_store::{query_all, sql_error};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
-use crate::environment::{format_timestamp, parse_timestamp, Environment};
+use crate::recorded_write::{RecordedWrite, RowChange};
+use crate::tables::Table;
+
+use crate::environment::{format_timestamp, parse_timestamp};
+use crate::ids::{AppointmentId, AppointmentTypeId, ProviderId};
 use crate::permission::Permission;
 use crate::session::Session;
 
@@ -26,6 +28,14 @@ pub enum AppointmentStatus {
     Completed,
     Cancelled,
     NoShow,
+}
+
+crate::ids::stored_as_code!(AppointmentStatus);
+
+impl std::fmt::Display for AppointmentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 impl AppointmentStatus {
@@ -87,7 +97,7 @@ impl AppointmentStatus {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provider {
-    pub id: String,
+    pub id: ProviderId,
     pub display_name: String,
     pub specialty: Option<String>,
 }
@@ -105,7 +115,7 @@ pub struct WorkingWindow {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentType {
-    pub id: String,
+    pub id: AppointmentTypeId,
     pub name: String,
     pub default_minutes: u32,
 }
@@ -124,12 +134,12 @@ pub struct Repeat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BookingRequest {
     pub mrn: String,
-    pub provider_id: String,
+    pub provider_id: ProviderId,
     /// Local wall-clock time in the clinic's zone.
     pub starts_local: NaiveDateTime,
     /// Length; else the type's default; else 15 minutes.
     pub minutes: Option<u32>,
-    pub appointment_type_id: Option<String>,
+    pub appointment_type_id: Option<AppointmentTypeId>,
     pub reason: Option<String>,
     /// Book even outside the provider's working hours.
     pub outside_hours_override: bool,
@@ -140,11 +150,11 @@ pub struct BookingRequest {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
-    pub id: String,
+    pub id: AppointmentId,
     pub version: i64,
     pub mrn: String,
     pub patient_name: String,
-    pub provider_id: String,
+    pub provider_id: ProviderId,
     pub provider_name: String,
     pub type_name: Option<String>,
     pub starts_at: String,
@@ -152,7 +162,7 @@ pub struct Appointment {
     /// The start in the clinic's zone, `YYYY-MM-DD HH:MM`.
     pub local_start: String,
     pub local_end: String,
-    pub status: String,
+    pub status: AppointmentStatus,
     pub reason: Option<String>,
     pub series_id: Option<String>,
     pub outside_hours_override: bool,
@@ -233,7 +243,7 @@ fn read_appointments(
 
 fn windows_on(
     connection: &Connection,
-    provider_id: &str,
+    provider_id: &ProviderId,
     day: NaiveDate,
 ) -> Result<Vec<(u32, u32)>> {
     let off: bool = connection
@@ -265,7 +275,7 @@ fn windows_on(
 fn within_hours(
     connection: &Connection,
     zone: Tz,
-    provider_id: &str,
+    provider_id: &ProviderId,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<bool> {
@@ -295,11 +305,11 @@ use chrono::Timelike;
 fn clashes(
     connection: &Connection,
     zone: Tz,
-    provider_id: &str,
+    provider_id: &ProviderId,
     patient_id: &str,
     start: &str,
     end: &str,
-    except: Option<&str>,
+    except: Option<&AppointmentId>,
 ) -> Result<Vec<String>> {
     let found = read_appointments(
         connection,
@@ -311,7 +321,7 @@ fn clashes(
     Ok(found
         .into_iter()
         .map(|a| {
-            if a.provider_id == provider_id {
+            if a.provider_id == *provider_id {
                 format!(
                     "{} already sees MRN {} from {} to {}",
                     a.provider_name,
@@ -381,39 +391,34 @@ fn occurrences(first: NaiveDateTime, repeat: Option<Repeat>) -> Result<Vec<Naive
 }
 
 fn insert_appointment(
-    transaction: &Transaction<'_>,
-    environment: &Environment,
-    by: &str,
+    transaction: &mut RecordedWrite<'_>,
     patient_id: &str,
     request: &BookingRequest,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
     series_id: Option<&str>,
 ) -> Result<String> {
-    let id = environment.new_id().to_string();
-    let stamp = format_timestamp(environment.now());
-    let clinic_id = changes::clinic_id(transaction)?;
-    transaction
-        .execute(
-            "INSERT INTO appointments (id, created_at, created_by, updated_at, updated_by, clinic_id, patient_id, provider_id,
-                appointment_type_id, series_id, starts_at, ends_at, status, outside_hours_override, reason)
-             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'booked', ?11, ?12)",
-            params![
-                id,
-                stamp,
-                by,
-                clinic_id,
-                patient_id,
-                request.provider_id,
-                request.appointment_type_id,
-                series_id,
-                format_timestamp(start),
-                format_timestamp(end),
-                request.outside_hours_override,
-                request.reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
-            ],
-        )
-        .map_err(booking_error)?;
-    changes::record_insert(transaction, environment, "appointments", &id, Some(by))?;
+    let clinic_id = crate::recorded_write::clinic_id(transaction)?;
+    let (starts, ends) = (format_timestamp(start), format_timestamp(end));
+    let reason = request
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let id = transaction.insert_row(
+        Table::Appointments,
+        &[
+            ("clinic_id", &clinic_id),
+            ("patient_id", &patient_id),
+            ("provider_id", &request.provider_id),
+            ("appointment_type_id", &request.appointment_type_id),
+            ("series_id", &series_id),
+            ("starts_at", &starts),
+            ("ends_at", &ends),
+            ("status", &"booked"),
+            ("outside_hours_override", &request.outside_hours_override),
+            ("reason", &reason),
+        ],
+    )?;
     Ok(id)
 }
 
@@ -429,7 +434,7 @@ impl Session {
         username: Option<&str>,
         specialty: Option<&str>,
     ) -> Result<Provider> {
-        let now = self.authorize("provider.add", Some(Permission::ScheduleManage), None)?;
+        self.authorize("provider.add", Some(Permission::ScheduleManage), None)?;
         let display_name = crate::users::validate_display_name(display_name)?;
         let user_id: Option<String> = match username {
             Some(name) => Some(
@@ -449,54 +454,46 @@ impl Session {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         self.write(|transaction| {
-            let id = environment.new_id().to_string();
-            let clinic_id = changes::clinic_id(transaction)?;
-            transaction
-                .execute(
-                    "INSERT INTO providers (id, created_at, created_by, updated_at, updated_by, clinic_id, user_id, display_name, specialty)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![id, format_timestamp(now), by, clinic_id, user_id, display_name, specialty],
+            let clinic_id = crate::recorded_write::clinic_id(transaction)?;
+            let id = transaction
+                .insert_row(
+                    Table::Providers,
+                    &[
+                        ("clinic_id", &clinic_id),
+                        ("user_id", &user_id),
+                        ("display_name", &display_name),
+                        ("specialty", &specialty),
+                    ],
                 )
-                .map_err(|error| {
-                    if error.to_string().contains("UNIQUE") {
-                        Error::conflict("that user is already a provider")
-                    } else {
-                        Error::unexpected(format!("adding the provider: {error}"))
-                    }
+                .map_err(|error| match error.field.as_deref() {
+                    Some("user_id") => Error::conflict("That user is already a provider")
+                        .for_field("username"),
+                    _ => error,
                 })?;
-            changes::record_insert(transaction, &environment, "providers", &id, Some(&by))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "provider.create", AuditOutcome::Success)
+            transaction.audit(transaction.entry("provider.create")
                     .object("provider", &id)
-                    .details(serde_json::json!({ "after": changes::row_json(transaction, "providers", &id)? })),
+                    .details(serde_json::json!({ "after": transaction.row_json(Table::Providers, &id)? })),
             )?;
-            Ok(Provider { id, display_name, specialty })
+            Ok(Provider { id: ProviderId::from_store(id), display_name, specialty })
         })
     }
 
     pub fn list_providers(&mut self) -> Result<Vec<Provider>> {
         self.authorize_schedule_read("provider.list")?;
-        let connection = self.connection()?;
-        let mut statement = connection
-            .prepare("SELECT id, display_name, specialty FROM providers WHERE deleted_at IS NULL ORDER BY display_name")
-            .map_err(sql_error("listing providers"))?;
-        let rows = statement
-            .query_map([], |row| {
+        query_all(
+            self.connection()?,
+            "SELECT id, display_name, specialty FROM providers WHERE deleted_at IS NULL ORDER BY display_name",
+            [],
+            "listing providers",
+            |row| {
                 Ok(Provider {
                     id: row.get(0)?,
                     display_name: row.get(1)?,
                     specialty: row.get(2)?,
                 })
-            })
-            .map_err(sql_error("listing providers"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(sql_error("listing providers"))
+            },
+        )
     }
 
     /// Schedule set-up (providers, hours, types) is readable by whoever reads schedules or
@@ -510,7 +507,7 @@ impl Session {
         self.authorize(operation, Some(permission), None).map(drop)
     }
 
-    fn provider_exists(&self, provider_id: &str) -> Result<String> {
+    fn provider_exists(&self, provider_id: &ProviderId) -> Result<String> {
         self.connection()?
             .query_row(
                 "SELECT display_name FROM providers WHERE id = ?1 AND deleted_at IS NULL",
@@ -529,7 +526,7 @@ impl Session {
     /// Replaces the provider's working windows for the weekdays named in `windows` (ISO 1 = Monday).
     pub fn set_working_hours(
         &mut self,
-        provider_id: &str,
+        provider_id: &ProviderId,
         weekdays: &[u32],
         windows: &[(u32, u32)],
     ) -> Result<()> {
@@ -556,9 +553,7 @@ impl Session {
                 "working windows of one day must not overlap",
             ));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
             let stamp = format_timestamp(now);
             for weekday in weekdays {
@@ -576,24 +571,21 @@ impl Session {
                             params![stamp, by, id],
                         )
                         .map_err(sql_error("replacing working hours"))?;
-                    changes::record_update(transaction, &environment, "provider_working_hours", &id, Some(&by))?;
+                    transaction.updated(Table::ProviderWorkingHours, &id)?;
                 }
                 for (start, end) in &sorted {
-                    let id = environment.new_id().to_string();
-                    transaction
-                        .execute(
-                            "INSERT INTO provider_working_hours (id, created_at, created_by, updated_at, updated_by, provider_id, weekday, start_minute, end_minute)
-                             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7)",
-                            params![id, stamp, by, provider_id, weekday, start, end],
-                        )
-                        .map_err(sql_error("saving working hours"))?;
-                    changes::record_insert(transaction, &environment, "provider_working_hours", &id, Some(&by))?;
+                    transaction.insert_row(
+                        Table::ProviderWorkingHours,
+                        &[
+                            ("provider_id", &provider_id),
+                            ("weekday", &weekday),
+                            ("start_minute", start),
+                            ("end_minute", end),
+                        ],
+                    )?;
                 }
             }
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "provider.hours", AuditOutcome::Success)
+            transaction.audit(transaction.entry("provider.hours")
                     .object("provider", provider_id)
                     .details(serde_json::json!({ "weekdays": weekdays, "windows": sorted })),
             )?;
@@ -601,7 +593,7 @@ impl Session {
         })
     }
 
-    pub fn working_hours(&mut self, provider_id: &str) -> Result<Vec<WorkingWindow>> {
+    pub fn working_hours(&mut self, provider_id: &ProviderId) -> Result<Vec<WorkingWindow>> {
         self.authorize_schedule_read("provider.hours_read")?;
         self.provider_exists(provider_id)?;
         let connection = self.connection()?;
@@ -624,35 +616,32 @@ impl Session {
     /// Marks days (inclusive) the provider does not work.
     pub fn add_day_off(
         &mut self,
-        provider_id: &str,
+        provider_id: &ProviderId,
         first_day: NaiveDate,
         last_day: NaiveDate,
         reason: Option<&str>,
     ) -> Result<()> {
-        let now = self.authorize("provider.day_off", Some(Permission::ScheduleManage), None)?;
+        self.authorize("provider.day_off", Some(Permission::ScheduleManage), None)?;
         self.provider_exists(provider_id)?;
         if last_day < first_day {
             return Err(Error::invalid_input(
                 "the last day off comes before the first",
             ));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         self.write(|transaction| {
-            let id = environment.new_id().to_string();
-            transaction
-                .execute(
-                    "INSERT INTO provider_days_off (id, created_at, created_by, updated_at, updated_by, provider_id, first_day, last_day, reason)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![id, format_timestamp(now), by, provider_id, first_day.to_string(), last_day.to_string(), reason],
-                )
-                .map_err(sql_error("saving the day off"))?;
-            changes::record_insert(transaction, &environment, "provider_days_off", &id, Some(&by))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "provider.day_off", AuditOutcome::Success)
+            let (first, last) = (first_day.to_string(), last_day.to_string());
+            transaction.insert_row(
+                Table::ProviderDaysOff,
+                &[
+                    ("provider_id", &provider_id),
+                    ("first_day", &first),
+                    ("last_day", &last),
+                    ("reason", &reason),
+                ],
+            )?;
+            transaction.audit(
+                transaction
+                    .entry("provider.day_off")
                     .object("provider", provider_id)
                     .details(serde_json::json!({ "first_day": first_day, "last_day": last_day })),
             )?;
@@ -665,7 +654,7 @@ impl Session {
         name: &str,
         default_minutes: u32,
     ) -> Result<AppointmentType> {
-        let now = self.authorize(
+        self.authorize(
             "appointment_type.add",
             Some(Permission::ScheduleManage),
             None,
@@ -681,42 +670,44 @@ impl Session {
                 "a default length of {default_minutes} minutes is outside 5–480"
             )));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         self.write(|transaction| {
-            let id = environment.new_id().to_string();
-            let clinic_id = changes::clinic_id(transaction)?;
-            transaction
-                .execute(
-                    "INSERT INTO appointment_types (id, created_at, created_by, updated_at, updated_by, clinic_id, name, default_minutes)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
-                    params![id, format_timestamp(now), by, clinic_id, name, default_minutes],
-                )
-                .map_err(sql_error("saving the appointment type"))?;
-            changes::record_insert(transaction, &environment, "appointment_types", &id, Some(&by))?;
-            audit::append(transaction, &environment, NewAuditEntry::new(now, actor, "appointment_type.create", AuditOutcome::Success).object("appointment_type", &id))?;
-            Ok(AppointmentType { id, name, default_minutes })
+            let clinic_id = crate::recorded_write::clinic_id(transaction)?;
+            let id = transaction.insert_row(
+                Table::AppointmentTypes,
+                &[
+                    ("clinic_id", &clinic_id),
+                    ("name", &name),
+                    ("default_minutes", &default_minutes),
+                ],
+            )?;
+            transaction.audit(
+                transaction
+                    .entry("appointment_type.create")
+                    .object("appointment_type", &id),
+            )?;
+            Ok(AppointmentType {
+                id: AppointmentTypeId::from_store(id),
+                name,
+                default_minutes,
+            })
         })
     }
 
     pub fn list_appointment_types(&mut self) -> Result<Vec<AppointmentType>> {
         self.authorize_schedule_read("appointment_type.list")?;
-        let connection = self.connection()?;
-        let mut statement = connection
-            .prepare("SELECT id, name, default_minutes FROM appointment_types WHERE deleted_at IS NULL ORDER BY name")
-            .map_err(sql_error("listing appointment types"))?;
-        let rows = statement
-            .query_map([], |row| {
+        query_all(
+            self.connection()?,
+            "SELECT id, name, default_minutes FROM appointment_types WHERE deleted_at IS NULL ORDER BY name",
+            [],
+            "listing appointment types",
+            |row| {
                 Ok(AppointmentType {
                     id: row.get(0)?,
                     name: row.get(1)?,
                     default_minutes: row.get(2)?,
                 })
-            })
-            .map_err(sql_error("listing appointment types"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(sql_error("listing appointment types"))
+            },
+        )
     }
 
     /// Books an appointment, or a whole weekly series: every occurrence is checked (working
@@ -790,36 +781,37 @@ impl Session {
             };
             return Err(Error::conflict(format!("{what}: {}", problems.join("; "))));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         let ids = self.write(|transaction| {
             let series_id = match request.repeat {
                 Some(repeat) => {
-                    let id = environment.new_id().to_string();
-                    transaction
-                        .execute(
-                            "INSERT INTO appointment_series (id, created_at, created_by, updated_at, updated_by, interval_weeks, until_day, occurrences)
-                             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
-                            params![id, format_timestamp(now), by, repeat.every_weeks, repeat.until.map(|d| d.to_string()), repeat.count],
-                        )
-                        .map_err(sql_error("saving the series"))?;
-                    changes::record_insert(transaction, &environment, "appointment_series", &id, Some(&by))?;
-                    Some(id)
+                    let until = repeat.until.map(|day| day.to_string());
+                    Some(transaction.insert_row(
+                        Table::AppointmentSeries,
+                        &[
+                            ("interval_weeks", &repeat.every_weeks),
+                            ("until_day", &until),
+                            ("occurrences", &repeat.count),
+                        ],
+                    )?)
                 }
                 None => None,
             };
             let mut ids = Vec::new();
             for (start, end) in &planned {
-                let id = insert_appointment(transaction, &environment, &by, &patient_id, request, (*start, *end), series_id.as_deref())?;
-                audit::append(
+                let id = insert_appointment(
                     transaction,
-                    &environment,
-                    NewAuditEntry::new(now, actor.clone(), "appointment.book", AuditOutcome::Success)
+                    &patient_id,
+                    request,
+                    (*start, *end),
+                    series_id.as_deref(),
+                )?;
+                transaction.audit(
+                    transaction
+                        .entry("appointment.book")
                         .object("appointment", &id)
                         .patient(&patient_id)
                         .details(serde_json::json!({
-                            "after": changes::row_json(transaction, "appointments", &id)?,
+                            "after": transaction.row_json(Table::Appointments, &id)?,
                             "outside_hours_override": request.outside_hours_override,
                         })),
                 )?;
@@ -835,7 +827,7 @@ impl Session {
         Ok(booked)
     }
 
-    fn appointment(&self, id: &str) -> Result<(Appointment, String)> {
+    fn appointment(&self, id: &AppointmentId) -> Result<(Appointment, String)> {
         let zone = self.zone()?;
         let connection = self.connection()?;
         let found = read_appointments(connection, zone, "a.id = ?1", &[&id])?
@@ -855,7 +847,7 @@ impl Session {
     /// overwriting someone else's change.
     pub fn reschedule_appointment(
         &mut self,
-        id: &str,
+        id: &AppointmentId,
         new_start_local: NaiveDateTime,
         minutes: Option<u32>,
         expected_version: Option<i64>,
@@ -880,10 +872,13 @@ impl Session {
                 current.version
             )));
         }
-        if !matches!(current.status.as_str(), "booked" | "arrived") {
+        if !matches!(
+            current.status,
+            AppointmentStatus::Booked | AppointmentStatus::Arrived
+        ) {
             return Err(Error::conflict(format!(
                 "a {} appointment cannot be moved",
-                current.status.replace('_', " ")
+                current.status.code().replace('_', " ")
             )));
         }
         let zone = self.zone()?;
@@ -914,13 +909,11 @@ impl Session {
         if !clash.is_empty() {
             return Err(Error::conflict(format!("not moved: {}", clash.join("; "))));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let row = changes::RowChange { table: "appointments", id, object_type: "appointment", patient_id: Some(&patient_id), by: Some(&by) };
-            let entry = NewAuditEntry::new(now, actor, "appointment.reschedule", AuditOutcome::Success);
-            row.apply(transaction, &environment, entry, |_| {
+            let row = RowChange { table: Table::Appointments, id: id.as_str(), object_type: "appointment", patient_id: Some(&patient_id) };
+            let entry = transaction.entry("appointment.reschedule");
+            transaction.change_row(row, entry, |transaction, _| {
                 transaction
                     .execute(
                     "UPDATE appointments SET starts_at = ?1, ends_at = ?2, outside_hours_override = ?3, updated_at = ?4, updated_by = ?5, version = version + 1 WHERE id = ?6",
@@ -937,7 +930,7 @@ impl Session {
     /// no-show, cancelled with a reason).
     pub fn set_appointment_status(
         &mut self,
-        id: &str,
+        id: &AppointmentId,
         next: AppointmentStatus,
         reason: Option<&str>,
     ) -> Result<Appointment> {
@@ -947,7 +940,7 @@ impl Session {
         }
         let (current, patient_id) = self.appointment(id)?;
         let now = self.authorize("appointment.status", Some(permission), Some(&patient_id))?;
-        let from = AppointmentStatus::from_code(&current.status)?;
+        let from = current.status;
         if !from.may_become(next) {
             return Err(Error::conflict(format!(
                 "a {} appointment cannot become {}",
@@ -959,13 +952,11 @@ impl Session {
         if next == AppointmentStatus::Cancelled && reason.is_none() {
             return Err(Error::invalid_input("say why the appointment is cancelled"));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let row = changes::RowChange { table: "appointments", id, object_type: "appointment", patient_id: Some(&patient_id), by: Some(&by) };
-            let entry = NewAuditEntry::new(now, actor, "appointment.status", AuditOutcome::Success);
-            row.apply(transaction, &environment, entry, |_| {
+            let row = RowChange { table: Table::Appointments, id: id.as_str(), object_type: "appointment", patient_id: Some(&patient_id) };
+            let entry = transaction.entry("appointment.status");
+            transaction.change_row(row, entry, |transaction, _| {
                 transaction
                     .execute(
                     "UPDATE appointments SET status = ?1, cancel_reason = coalesce(?2, cancel_reason),
@@ -983,7 +974,7 @@ impl Session {
     /// The appointments of one local day (one provider, or the whole clinic when `None`).
     pub fn day_schedule(
         &mut self,
-        provider_id: Option<&str>,
+        provider_id: Option<&ProviderId>,
         day: NaiveDate,
     ) -> Result<Vec<Appointment>> {
         self.schedule_between(provider_id, day, day.succ_opt().unwrap_or(day))
@@ -992,7 +983,7 @@ impl Session {
     /// Seven local days from `first_day`.
     pub fn week_schedule(
         &mut self,
-        provider_id: Option<&str>,
+        provider_id: Option<&ProviderId>,
         first_day: NaiveDate,
     ) -> Result<Vec<Appointment>> {
         self.schedule_between(provider_id, first_day, first_day + Duration::days(7))
@@ -1000,12 +991,17 @@ impl Session {
 
     fn schedule_between(
         &mut self,
-        provider_id: Option<&str>,
+        provider_id: Option<&ProviderId>,
         from_day: NaiveDate,
         to_day: NaiveDate,
     ) -> Result<Vec<Appointment>> {
         self.authorize("schedule.read", Some(Permission::AppointmentsRead), None)?;
-        schedule_on(self.connection()?, provider_id, from_day, to_day)
+        schedule_on(
+            self.connection()?,
+            provider_id.map(ProviderId::as_str),
+            from_day,
+            to_day,
+        )
     }
 
     /// Today's patients who have arrived (the nurse's list), in the clinic's zone.
@@ -1018,7 +1014,12 @@ impl Session {
         Ok(self
             .day_schedule(None, today)?
             .into_iter()
-            .filter(|a| a.status == "arrived" || a.status == "in_progress")
+            .filter(|a| {
+                matches!(
+                    a.status,
+                    AppointmentStatus::Arrived | AppointmentStatus::InProgress
+                )
+            })
             .collect())
     }
 
@@ -1026,7 +1027,7 @@ impl Session {
     /// `minutes` (on 5-minute steps; looks up to 90 days ahead).
     pub fn next_free_slot(
         &mut self,
-        provider_id: &str,
+        provider_id: &ProviderId,
         minutes: u32,
         from_local: NaiveDateTime,
     ) -> Result<Option<NaiveDateTime>> {
@@ -1116,7 +1117,7 @@ pub fn parse_local_time(text: &str) -> Result<NaiveDateTime> {
 
 /// Appointments from local day `from_day` up to (not including) `to_day`, for one provider or the
 /// whole clinic: the query the desktop app and the benchmark share.
-pub fn schedule_on(
+pub(crate) fn schedule_on(
     connection: &Connection,
     provider_id: Option<&str>,
     from_day: NaiveDate,

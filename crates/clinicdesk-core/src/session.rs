@@ -10,27 +10,28 @@ use clinicdesk_keyslot::{
     generate_recovery_key, normalise_recovery_key, DataKey, FailedLogin, KdfParams, KeySlotFile,
     KeySlotsDocument, SlotOwner, SlotSecret,
 };
-use clinicdesk_store::rusqlite::{
-    params, Connection, OptionalExtension, Transaction, TransactionBehavior,
-};
+use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
 use clinicdesk_store::{sql_error, DataDir};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditActor, AuditOutcome, NewAuditEntry};
+use crate::audit::{AuditActor, AuditOutcome, NewAuditEntry};
 use crate::environment::{format_timestamp, Environment};
+use crate::ids::UserId;
 use crate::password_policy::check_new_password;
 use crate::permission::{Permission, Role};
-use crate::{changes, settings};
+use crate::recorded_write::RecordedWrite;
+use crate::settings;
+use crate::tables::Table;
 
 /// The signed-in user, as the UI shows them.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// Why a session ended.
@@ -72,6 +73,49 @@ pub struct Session {
     ended: Option<LogoffReason>,
     pub(crate) environment: Environment,
     store_lock: Option<File>,
+    /// Set when the store was found damaged: only the way out is allowed (see `store_health`).
+    damage: Option<crate::store_health::DamageMark>,
+}
+
+/// What a damaged store still allows: finding, verifying and restoring a backup, checking the
+/// store again, and seeing its health.
+const ALLOWED_ON_A_DAMAGED_STORE: &[&str] = &[
+    "backup.restore",
+    "backup.restore_plan",
+    "backup.list",
+    "backup.status",
+    "backup.verify",
+    "backup.settings_read",
+    "store.check",
+    "store.health",
+];
+
+/// A second, private handle on the store for long work a session prepared (a backup, a verify,
+/// the staging of a restore): its own connection, a copy of the data key and who asked. It holds
+/// the store lock shared, as a session does, so no restore or key rotation swaps the store from
+/// under it; the session it came from stays free for short work meanwhile. Dropping it drops the
+/// key copy (zeroized).
+pub(crate) struct StoreWorker {
+    pub(crate) data_dir: DataDir,
+    pub(crate) connection: Connection,
+    pub(crate) data_key: DataKey,
+    pub(crate) environment: Environment,
+    pub(crate) actor: AuditActor,
+    _store_lock: File,
+}
+
+impl StoreWorker {
+    /// One recorded write on the worker's own connection (see [`Session::write`]).
+    pub(crate) fn write<T>(
+        &mut self,
+        change: impl FnOnce(&mut RecordedWrite<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut write =
+            RecordedWrite::begin(&mut self.connection, &self.environment, self.actor.clone())?;
+        let outcome = change(&mut write)?;
+        write.commit()?;
+        Ok(outcome)
+    }
 }
 
 /// Creates the store, the first administrator and a recovery slot.
@@ -90,16 +134,18 @@ pub fn init(
             ),
         ));
     }
-    let clinic_name = request.clinic_name.trim().to_owned();
-    if clinic_name.is_empty() || clinic_name.chars().count() > 200 {
-        return Err(Error::invalid_input(
-            "the clinic name must be 1 to 200 characters",
-        ));
-    }
-    let username = crate::users::validate_username(&request.admin_username)?;
-    let display_name = crate::users::validate_display_name(&request.admin_display_name)?;
-    check_new_password(request.admin_password.as_str(), &username, &display_name)?;
-    crate::time_zone::validate(&request.time_zone)?;
+    let clinic_name = crate::validation::single_line(
+        crate::validation::field("clinic_name", "the clinic name"),
+        &request.clinic_name,
+        200,
+    )?;
+    let username = crate::users::validate_username(&request.admin_username)
+        .map_err(|error| error.for_field("admin_username"))?;
+    let display_name = crate::users::validate_display_name(&request.admin_display_name)
+        .map_err(|error| error.for_field("admin_display_name"))?;
+    check_new_password(request.admin_password.as_str(), &username, &display_name)
+        .map_err(|error| error.for_field("admin_password"))?;
+    crate::time_zone::validate(&request.time_zone).map_err(|error| error.for_field("time_zone"))?;
 
     create_private_folder(data_dir.root())?;
     let slots = KeySlotFile::new(data_dir.key_slot_file());
@@ -115,25 +161,20 @@ pub fn init(
     }
     let administrator = {
         let mut connection = clinicdesk_store::create_store(&building, &data_key)?;
-        clinicdesk_store::migrate(
-            &mut connection,
-            clinicdesk_store::EMBEDDED_MIGRATIONS,
-            &format_timestamp(now),
-            |_, _| Ok(()),
-        )?;
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_error("starting init"))?;
-        let administrator = seed_new_store(
-            &transaction,
-            environment,
-            now,
-            &clinic_name,
-            &request.time_zone,
-            &username,
-            &display_name,
-        )?;
-        transaction.commit().map_err(sql_error("committing init"))?;
+        crate::store_schema::bring_up_to_date(&mut connection, now, |_, _| Ok(()))?;
+        let administrator = SessionUser {
+            id: UserId::from_store(environment.new_id().to_string()),
+            username: username.clone(),
+            display_name: display_name.clone(),
+            role: Role::Administrator,
+        };
+        let actor = AuditActor {
+            user_id: Some(administrator.id.to_string()),
+            username: Some(username.clone()),
+        };
+        let mut write = RecordedWrite::begin(&mut connection, environment, actor)?;
+        seed_new_store(&mut write, &clinic_name, &request.time_zone, &administrator)?;
+        write.commit()?;
         connection
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(sql_error("checkpointing the new store"))?;
@@ -177,72 +218,50 @@ pub(crate) fn create_private_folder(path: &std::path::Path) -> Result<()> {
 }
 
 fn seed_new_store(
-    transaction: &Transaction<'_>,
-    environment: &Environment,
-    now: DateTime<Utc>,
+    write: &mut RecordedWrite<'_>,
     clinic_name: &str,
     time_zone: &str,
-    username: &str,
-    display_name: &str,
-) -> Result<SessionUser> {
-    let stamp = format_timestamp(now);
-    let clinic_id = environment.new_id().to_string();
-    let user_id = environment.new_id().to_string();
-    transaction
-        .execute(
-            "INSERT INTO users (id, created_at, updated_at, username, display_name, role, password_changed_at)
-             VALUES (?1, ?2, ?2, ?3, ?4, 'administrator', ?2)",
-            params![user_id, stamp, username, display_name],
-        )
-        .map_err(sql_error("creating the administrator"))?;
-    transaction
-        .execute(
-            "INSERT INTO clinics (id, created_at, created_by, updated_at, updated_by, name, time_zone)
-             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5)",
-            params![clinic_id, stamp, user_id, clinic_name, time_zone],
-        )
-        .map_err(sql_error("creating the clinic"))?;
+    administrator: &SessionUser,
+) -> Result<()> {
+    let stamp = write.stamp();
+    write.insert_row_with_id(
+        Table::Users,
+        administrator.id.as_str(),
+        &[
+            ("username", &administrator.username),
+            ("display_name", &administrator.display_name),
+            ("role", &administrator.role),
+            ("password_changed_at", &stamp),
+        ],
+    )?;
+    let clinic_id = write.insert_row(
+        Table::Clinics,
+        &[("name", &clinic_name), ("time_zone", &time_zone)],
+    )?;
     for (key, value) in [
         ("store_created_at", stamp.as_str()),
         ("clinic_id", clinic_id.as_str()),
     ] {
-        transaction
+        write
             .execute(
                 "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
                 params![key, value],
             )
             .map_err(sql_error("recording store facts"))?;
     }
-    settings::seed_defaults(transaction, &stamp)?;
-    let actor = AuditActor {
-        user_id: Some(user_id.clone()),
-        username: Some(username.to_owned()),
-    };
-    for (table, id) in [("users", &user_id), ("clinics", &clinic_id)] {
-        changes::record_insert(transaction, environment, table, id, Some(&user_id))?;
-    }
-    audit::append(
-        transaction,
-        environment,
-        NewAuditEntry::new(now, actor.clone(), "store.init", AuditOutcome::Success)
-            .object("clinic", &clinic_id)
-            .details(serde_json::json!({ "clinic_name": clinic_name, "time_zone": time_zone })),
-    )?;
-    audit::append(
-        transaction,
-        environment,
-        NewAuditEntry::new(now, actor, "user.create", AuditOutcome::Success)
-            .object("user", &user_id)
-            .details(serde_json::json!({
-                "after": { "username": username, "display_name": display_name, "role": "administrator" }
-            })),
-    )?;
-    Ok(SessionUser {
-        id: user_id,
-        username: username.to_owned(),
-        display_name: display_name.to_owned(),
-        role: Role::Administrator.code().to_owned(),
-    })
+    settings::seed_defaults(write, &stamp)?;
+    let entry = write
+        .entry("store.init")
+        .object("clinic", &clinic_id)
+        .details(serde_json::json!({ "clinic_name": clinic_name, "time_zone": time_zone }));
+    write.audit(entry)?;
+    let after = write.row_json(Table::Users, administrator.id.as_str())?;
+    let entry = write
+        .entry("user.create")
+        .object("user", administrator.id.as_str())
+        .details(serde_json::json!({ "after": after }));
+    write.audit(entry)?;
+    Ok(())
 }
 
 /// Is there a store in this folder? (No key needed.)
@@ -306,7 +325,7 @@ impl Session {
                 record_unreported(document, &username, now, &environment.workstation, false);
                 return Ok(Attempt::Refused(Error::new(
                     ErrorCode::AuthenticationFailed,
-                    "wrong username or password; check both and try again (an administrator can reset a password)",
+                    "Wrong username or password; check both and try again (an administrator can reset a password)",
                 )));
             };
             if let Some(until) = slot.lockout.locked_until.filter(|until| *until > now) {
@@ -365,7 +384,12 @@ impl Session {
             environment,
             Some(store_lock),
         )?;
-        session.after_unlock(unreported, generation)?;
+        match session.after_unlock(unreported, generation) {
+            Ok(()) => {}
+            // A damaged store is no reason to keep a manager from restoring it.
+            Err(error) if error.is_store_damage() => session.note_damage(&error),
+            Err(error) => return Err(error),
+        }
         Ok(session)
     }
 
@@ -400,16 +424,16 @@ impl Session {
         let Some((user, disabled, must_change_password)) = row else {
             return Err(Error::new(
                 ErrorCode::AuthenticationFailed,
-                "wrong username or password; check both and try again",
+                "Wrong username or password; check both and try again",
             ));
         };
         if disabled {
             return Err(Error::new(
                 ErrorCode::AccountDisabled,
-                "this account is disabled; ask an administrator to enable it",
+                "This account is disabled; ask an administrator to enable it",
             ));
         }
-        let permissions = load_permissions(&connection, &user.role)?;
+        let permissions = load_permissions(&connection, user.role)?;
         let idle_timeout =
             Duration::seconds(settings::read_integer(&connection, "idle_logoff_seconds")?);
         Ok(Session {
@@ -424,6 +448,7 @@ impl Session {
             ended: None,
             environment: environment.clone(),
             store_lock,
+            damage: crate::store_health::read_mark(data_dir),
         })
     }
 
@@ -435,7 +460,6 @@ impl Session {
         generation: u64,
     ) -> Result<()> {
         let now = self.environment.now();
-        let environment = self.environment.clone();
         let user = self.user.clone();
         let must_change = self.must_change_password;
         self.write(|transaction| {
@@ -444,20 +468,16 @@ impl Session {
                     .query_row("SELECT id FROM users WHERE username = ?1", [username], |row| row.get(0))
                     .optional()
                     .map_err(sql_error("reading a user"))?;
-                let mut recorded = environment.clone();
-                recorded.workstation = failure.workstation.clone();
                 let actor = AuditActor { user_id, username: Some(username.clone()) };
-                audit::append(
-                    transaction,
-                    &recorded,
+                transaction.audit(
                     NewAuditEntry::new(failure.at, actor.clone(), "login.failure", AuditOutcome::Failure)
+                        .workstation(&failure.workstation)
                         .details(serde_json::json!({ "reported_at": format_timestamp(now) })),
                 )?;
                 if failure.locked_account {
-                    audit::append(
-                        transaction,
-                        &recorded,
-                        NewAuditEntry::new(failure.at, actor, "login.lockout", AuditOutcome::Failure),
+                    transaction.audit(
+                        NewAuditEntry::new(failure.at, actor, "login.lockout", AuditOutcome::Failure)
+                            .workstation(&failure.workstation),
                     )?;
                 }
             }
@@ -468,12 +488,9 @@ impl Session {
                 .optional()
                 .map_err(sql_error("reading store facts"))?
                 .and_then(|text| text.parse().ok());
-            let actor = AuditActor { user_id: Some(user.id.clone()), username: Some(user.username.clone()) };
+            let actor = transaction.actor();
             if let Some(seen) = seen.filter(|seen| *seen > generation) {
-                audit::append(
-                    transaction,
-                    &environment,
-                    NewAuditEntry::new(now, actor.clone(), "security.keyslot_rollback", AuditOutcome::Failure).details(
+                transaction.audit(NewAuditEntry::new(now, actor.clone(), "security.keyslot_rollback", AuditOutcome::Failure).details(
                         serde_json::json!({
                             "store_saw_generation": seen,
                             "file_generation": generation,
@@ -491,14 +508,12 @@ impl Session {
                 .map_err(sql_error("recording store facts"))?;
             transaction
                 .execute(
-                    "UPDATE users SET last_login_at = ?1, failed_login_count = 0, locked_until = NULL WHERE id = ?2",
-                    params![format_timestamp(now), user.id],
+                    "INSERT INTO user_sign_ins (user_id, last_login_at) VALUES (?1, ?2)
+                     ON CONFLICT (user_id) DO UPDATE SET last_login_at = excluded.last_login_at",
+                    params![user.id, format_timestamp(now)],
                 )
                 .map_err(sql_error("recording the login"))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "login.success", AuditOutcome::Success)
+            transaction.audit(transaction.entry("login.success")
                     .details(serde_json::json!({ "must_change_password": must_change })),
             )?;
             Ok(())
@@ -531,7 +546,7 @@ impl Session {
             environment,
         )?;
         let username = admin_username.trim().to_lowercase();
-        let admin: Option<(String, String, String)> = connection
+        let admin: Option<(UserId, String, Role)> = connection
             .query_row(
                 "SELECT id, display_name, role FROM users WHERE username = ?1 AND deleted_at IS NULL",
                 [&username],
@@ -544,7 +559,7 @@ impl Session {
                 "there is no user named {username} in this store"
             )));
         };
-        if role != Role::Administrator.code() {
+        if role != Role::Administrator {
             return Err(Error::invalid_input(format!(
                 "{username} is a {role}, not an administrator; the recovery key resets administrator passwords only"
             )));
@@ -574,24 +589,21 @@ impl Session {
             ended: None,
             environment: environment.clone(),
             store_lock: Some(store_lock),
+            damage: None,
         };
         let now = environment.now();
-        let env = environment.clone();
         session.write(|transaction| {
-            let before = changes::row_json(transaction, "users", &user_id)?;
+            let before = transaction.row_json(Table::Users, &user_id)?;
             transaction
                 .execute(
-                    "UPDATE users SET disabled = 0, must_change_password = 0, failed_login_count = 0, locked_until = NULL,
+                    "UPDATE users SET disabled = 0, must_change_password = 0,
                         password_changed_at = ?1, updated_at = ?1, version = version + 1 WHERE id = ?2",
                     params![format_timestamp(now), user_id],
                 )
                 .map_err(sql_error("updating the administrator"))?;
-            changes::record_update(transaction, &env, "users", &user_id, None)?;
-            let after = changes::row_json(transaction, "users", &user_id)?;
-            audit::append(
-                transaction,
-                &env,
-                NewAuditEntry::new(now, AuditActor { user_id: None, username: Some("recovery-key".into()) }, "recovery.password_reset", AuditOutcome::Success)
+            transaction.updated(Table::Users, &user_id)?;
+            let after = transaction.row_json(Table::Users, &user_id)?;
+            transaction.audit(NewAuditEntry::new(now, AuditActor { user_id: None, username: Some("recovery-key".into()) }, "recovery.password_reset", AuditOutcome::Success)
                     .object("user", &user_id)
                     .details(serde_json::json!({ "before": before, "after": after })),
             )?;
@@ -604,8 +616,8 @@ impl Session {
         &self.user
     }
 
-    pub fn role(&self) -> Option<Role> {
-        Role::from_code(&self.user.role)
+    pub fn role(&self) -> Role {
+        self.user.role
     }
 
     pub fn permissions(&self) -> &BTreeSet<Permission> {
@@ -624,6 +636,32 @@ impl Session {
         self.idle_timeout = timeout;
     }
 
+    /// When and how the store was found damaged, if it was.
+    pub fn store_damage(&self) -> Option<&crate::store_health::DamageMark> {
+        self.damage.as_ref()
+    }
+
+    /// Remembers what an operation met: an error saying the store is damaged leaves the damage
+    /// mark, and from then on only the way out is allowed. The shells pass every outcome here.
+    pub fn note_outcome<T>(&mut self, outcome: &Result<T>) {
+        if let Err(error) = outcome {
+            if error.is_store_damage() {
+                self.note_damage(error);
+            }
+        }
+    }
+
+    fn note_damage(&mut self, error: &Error) {
+        crate::store_health::write_mark(&self.data_dir, error, self.environment.now());
+        self.damage = crate::store_health::read_mark(&self.data_dir);
+    }
+
+    /// After a restore swapped a sound store in.
+    pub(crate) fn forget_damage(&mut self) {
+        crate::store_health::clear_mark(&self.data_dir);
+        self.damage = None;
+    }
+
     pub fn is_active(&self) -> bool {
         self.ended.is_none()
     }
@@ -638,7 +676,7 @@ impl Session {
 
     pub(crate) fn actor(&self) -> AuditActor {
         AuditActor {
-            user_id: Some(self.user.id.clone()),
+            user_id: Some(self.user.id.to_string()),
             username: Some(self.user.username.clone()),
         }
     }
@@ -649,6 +687,21 @@ impl Session {
 
     pub(crate) fn data_key(&self) -> Result<&DataKey> {
         self.data_key.as_ref().ok_or_else(session_expired)
+    }
+
+    /// A handle on the store of its own for long work this session authorised.
+    pub(crate) fn store_worker(&self) -> Result<StoreWorker> {
+        let data_key = self.data_key()?.duplicate();
+        let store_lock = shared_store_lock(&self.data_dir)?;
+        let connection = clinicdesk_store::open_store(&self.data_dir.store_file(), &data_key)?;
+        Ok(StoreWorker {
+            data_dir: self.data_dir.clone(),
+            connection,
+            data_key,
+            environment: self.environment.clone(),
+            actor: self.actor(),
+            _store_lock: store_lock,
+        })
     }
 
     pub(crate) fn replace_store(&mut self, connection: Connection, data_key: DataKey) {
@@ -694,11 +747,16 @@ impl Session {
         patient_id: Option<&str>,
     ) -> Result<DateTime<Utc>> {
         self.check_live()?;
+        if let Some(damage) = &self.damage {
+            if !ALLOWED_ON_A_DAMAGED_STORE.contains(&operation) {
+                return Err(damage.error());
+            }
+        }
         let now = self.environment.now();
         if self.must_change_password {
             return Err(Error::new(
                 ErrorCode::PasswordChangeRequired,
-                "you are signed in with a temporary password; choose a new one first (clinicdesk passwd)",
+                "You are signed in with a temporary password; choose a new one first",
             ));
         }
         if let Some(permission) = permission {
@@ -727,7 +785,7 @@ impl Session {
             return Err(Error::new(
                 ErrorCode::SessionExpired,
                 format!(
-                    "you were logged off after {} minutes without activity; log in again",
+                    "You were logged off after {} minutes without activity; log in again",
                     self.idle_timeout.num_seconds() / 60
                 ),
             ));
@@ -755,9 +813,8 @@ impl Session {
         permission: Permission,
         patient_id: Option<&str>,
     ) -> Result<()> {
-        let environment = self.environment.clone();
         let actor = self.actor();
-        let role = self.user.role.clone();
+        let role = self.user.role;
         self.write(|transaction| {
             let mut entry =
                 NewAuditEntry::new(now, actor, "permission.denied", AuditOutcome::Denied).details(
@@ -770,25 +827,22 @@ impl Session {
             if let Some(patient_id) = patient_id {
                 entry = entry.patient(patient_id);
             }
-            audit::append(transaction, &environment, entry)?;
+            transaction.audit(entry)?;
             Ok(())
         })
     }
 
-    /// Runs `change` in one IMMEDIATE transaction (the change, its audit entry, its outbox rows
-    /// and its change-journal rows commit together or not at all).
+    /// Runs `change` as one [`RecordedWrite`]: the change, its audit entries, its outbox rows
+    /// and its change-journal rows commit together or not at all.
     pub(crate) fn write<T>(
         &mut self,
-        change: impl FnOnce(&Transaction<'_>) -> Result<T>,
+        change: impl FnOnce(&mut RecordedWrite<'_>) -> Result<T>,
     ) -> Result<T> {
-        let now = self.environment.now();
+        let actor = self.actor();
         let connection = self.connection.as_mut().ok_or_else(session_expired)?;
-        let transaction = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql_error("starting a transaction"))?;
-        crate::change_journal::start_transaction(&transaction, now)?;
-        let outcome = change(&transaction)?;
-        transaction.commit().map_err(sql_error("committing"))?;
+        let mut write = RecordedWrite::begin(connection, &self.environment, actor)?;
+        let outcome = change(&mut write)?;
+        write.commit()?;
         Ok(outcome)
     }
 
@@ -802,18 +856,13 @@ impl Session {
     }
 
     fn end(&mut self, reason: LogoffReason, at: DateTime<Utc>) -> Result<()> {
-        let environment = self.environment.clone();
         let actor = self.actor();
         let action = match reason {
             LogoffReason::Manual => "logoff.manual",
             LogoffReason::Idle => "logoff.idle",
         };
         let written = self.write(|transaction| {
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(at, actor, action, AuditOutcome::Success),
-            )?;
+            transaction.audit(NewAuditEntry::new(at, actor, action, AuditOutcome::Success))?;
             Ok(())
         });
         self.ended = Some(reason);
@@ -912,8 +961,6 @@ impl Session {
                     error
                 }
             })?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
         let user_id = self.user.id.clone();
         let was_temporary = self.must_change_password;
         self.write(|transaction| {
@@ -924,11 +971,8 @@ impl Session {
                     params![format_timestamp(now), user_id],
                 )
                 .map_err(sql_error("recording the password change"))?;
-            changes::record_update(transaction, &environment, "users", &user_id, Some(&user_id))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "user.password_change", AuditOutcome::Success)
+            transaction.updated(Table::Users, &user_id)?;
+            transaction.audit(transaction.entry("user.password_change")
                     .object("user", &user_id)
                     .details(serde_json::json!({ "replaced_temporary_password": was_temporary })),
             )?;
@@ -956,7 +1000,7 @@ pub struct Draft {
 fn session_expired() -> Error {
     Error::new(
         ErrorCode::SessionExpired,
-        "your session has ended; log in again",
+        "Your session has ended; log in again",
     )
 }
 
@@ -964,7 +1008,7 @@ fn account_locked(until: DateTime<Utc>) -> Error {
     Error::new(
         ErrorCode::AccountLocked,
         format!(
-            "this account is locked after too many failed logins until {} UTC; try again then, or ask an administrator to reset the password",
+            "This account is locked after too many failed logins until {} UTC; try again then, or ask an administrator to reset the password",
             until.format("%Y-%m-%d %H:%M")
         ),
     )
@@ -1048,12 +1092,12 @@ pub(crate) fn shared_store_lock(data_dir: &DataDir) -> Result<File> {
     Ok(file)
 }
 
-fn load_permissions(connection: &Connection, role: &str) -> Result<BTreeSet<Permission>> {
+fn load_permissions(connection: &Connection, role: Role) -> Result<BTreeSet<Permission>> {
     let mut statement = connection
         .prepare("SELECT permission FROM role_permissions WHERE role = ?1")
         .map_err(sql_error("reading the role's permissions"))?;
     let codes = statement
-        .query_map([role], |row| row.get::<_, String>(0))
+        .query_map([role.code()], |row| row.get::<_, String>(0))
         .map_err(sql_error("reading the role's permissions"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql_error("reading the role's permissions"))?;

@@ -2,14 +2,15 @@
 
 use clinicdesk_error::{Error, Result};
 use clinicdesk_keyslot::KeySlotFile;
-use clinicdesk_store::rusqlite::{params, Connection, Transaction};
+use clinicdesk_store::rusqlite::{params, Connection};
 use clinicdesk_store::sql_error;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::environment::format_timestamp;
 use crate::permission::Permission;
+use crate::policy::IdleTimings;
+use crate::recorded_write::RecordedWrite;
 use crate::session::Session;
+use crate::tables::Table;
 
 /// (key, default, minimum, maximum)
 const INTEGER_SETTINGS: &[(&str, i64, i64, i64)] = &[
@@ -20,14 +21,15 @@ const INTEGER_SETTINGS: &[(&str, i64, i64, i64)] = &[
     ("emergency_access_minutes", 60, 5, 1440),
 ];
 
-pub(crate) fn seed_defaults(transaction: &Transaction<'_>, stamp: &str) -> Result<()> {
+pub(crate) fn seed_defaults(write: &mut RecordedWrite<'_>, stamp: &str) -> Result<()> {
     for (key, default, _, _) in INTEGER_SETTINGS {
-        transaction
+        write
             .execute(
                 "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)",
                 params![key, default.to_string(), stamp],
             )
             .map_err(sql_error("writing default settings"))?;
+        write.inserted(Table::Settings, key)?;
     }
     Ok(())
 }
@@ -75,14 +77,20 @@ impl SecuritySettings {
                 .find(|(known, ..)| *known == key)
                 .expect("known setting");
             if value < *minimum || value > *maximum {
-                return Err(Error::invalid_input(format!(
-                    "{} must be between {minimum} and {maximum} (got {value})",
-                    key.replace('_', " ")
-                )));
+                return Err(Error::invalid_field(
+                    key,
+                    format!(
+                        "{} must be between {minimum} and {maximum} (got {value})",
+                        crate::validation::capitalised(&key.replace('_', " "))
+                    ),
+                ));
             }
         }
         if self.idle_warning_seconds >= self.idle_logoff_seconds {
-            return Err(Error::invalid_input("the idle warning must come before the logoff: make it shorter than the idle logoff time"));
+            return Err(Error::invalid_field(
+                "idle_warning_seconds",
+                "The idle warning must come before the logoff: make it shorter than the idle logoff time",
+            ));
         }
         Ok(())
     }
@@ -99,14 +107,19 @@ fn read_security(connection: &Connection) -> Result<SecuritySettings> {
 }
 
 impl Session {
-    /// The idle logoff time and warning every signed-in user's UI needs.
-    pub fn idle_settings(&mut self) -> Result<(i64, i64)> {
+    /// The idle logoff time and warning every signed-in user's window needs (the defaults
+    /// while a temporary password must still be replaced, before settings may be read).
+    pub fn idle_timings(&mut self) -> Result<IdleTimings> {
+        if self.must_change_password() || self.store_damage().is_some() {
+            self.check_live()?;
+            return Ok(IdleTimings::DEFAULT);
+        }
         self.authorize_any_user()?;
         let connection = self.connection()?;
-        Ok((
-            read_integer(connection, "idle_logoff_seconds")?,
-            read_integer(connection, "idle_warning_seconds")?,
-        ))
+        Ok(IdleTimings {
+            logoff_seconds: read_integer(connection, "idle_logoff_seconds")?,
+            warning_seconds: read_integer(connection, "idle_warning_seconds")?,
+        })
     }
 
     pub fn security_settings(&mut self) -> Result<SecuritySettings> {
@@ -117,28 +130,25 @@ impl Session {
     /// Changes the security settings; audited with before and after, mirrored into the key-slot
     /// file (lockout must be known before unlock).
     pub fn set_security_settings(&mut self, wanted: SecuritySettings) -> Result<()> {
-        let now = self.authorize("settings.change", Some(Permission::SecurityManage), None)?;
+        self.authorize("settings.change", Some(Permission::SecurityManage), None)?;
         wanted.validate()?;
         let before = read_security(self.connection()?)?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let user_id = self.user().id.clone();
         self.write(|transaction| {
             for (key, value) in wanted.pairs() {
+                let (stamp, by) = (transaction.stamp(), transaction.user_id().map(str::to_owned));
                 transaction
                     .execute(
                         "UPDATE settings SET value = ?2, updated_at = ?3, updated_by = ?4, version = version + 1 WHERE key = ?1",
-                        params![key, value.to_string(), format_timestamp(now), user_id],
+                        params![key, value.to_string(), stamp, by],
                     )
                     .map_err(sql_error("changing a setting"))?;
+                transaction.updated(Table::Settings, key)?;
             }
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "settings.change", AuditOutcome::Success)
-                    .object("settings", "security")
-                    .details(serde_json::json!({ "before": before, "after": wanted })),
-            )?;
+            let entry = transaction
+                .entry("settings.change")
+                .object("settings", "security")
+                .details(serde_json::json!({ "before": before, "after": wanted }));
+            transaction.audit(entry)?;
             Ok(())
         })?;
         KeySlotFile::new(self.data_dir.key_slot_file()).update(|document| {

@@ -1,6 +1,6 @@
 //! User accounts: add, list, disable, enable, change role, reset password (administrators).
 
-use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_error::{Error, Result};
 use clinicdesk_keyslot::{KeySlotFile, SlotOwner, SlotSecret};
 use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
 use clinicdesk_store::sql_error;
@@ -8,20 +8,22 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
+use crate::audit::{AuditOutcome, NewAuditEntry};
 use crate::environment::format_timestamp;
+use crate::ids::UserId;
 use crate::permission::{Permission, Role};
+use crate::recorded_write::RowChange;
 use crate::session::Session;
+use crate::tables::Table;
 
 /// A user account as the administrator sees it.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub disabled: bool,
     pub must_change_password: bool,
     pub locked_until: Option<String>,
@@ -70,7 +72,7 @@ fn generate_temporary_password() -> TemporaryPassword {
     TemporaryPassword(Zeroizing::new(text))
 }
 
-fn find_user(connection: &Connection, username: &str) -> Result<(String, String, String, bool)> {
+fn find_user(connection: &Connection, username: &str) -> Result<(String, String, Role, bool)> {
     let username = username.trim().to_lowercase();
     connection
         .query_row(
@@ -101,8 +103,9 @@ impl Session {
         let connection = self.connection()?;
         let mut statement = connection
             .prepare(
-                "SELECT id, username, display_name, role, disabled, must_change_password, last_login_at
-                 FROM users WHERE deleted_at IS NULL ORDER BY username",
+                "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.must_change_password, s.last_login_at
+                 FROM users u LEFT JOIN user_sign_ins s ON s.user_id = u.id
+                 WHERE u.deleted_at IS NULL ORDER BY u.username",
             )
             .map_err(sql_error("listing users"))?;
         let rows = statement
@@ -137,12 +140,11 @@ impl Session {
         &mut self,
         username: &str,
         display_name: &str,
-        role: &str,
+        role: Role,
     ) -> Result<TemporaryPassword> {
-        let now = self.authorize("users.add", Some(Permission::UsersManage), None)?;
+        self.authorize("users.add", Some(Permission::UsersManage), None)?;
         let username = validate_username(username)?;
         let display_name = validate_display_name(display_name)?;
-        let role = self.known_role(role)?;
         let exists: bool = self
             .connection()?
             .query_row(
@@ -169,26 +171,23 @@ impl Session {
                 )
             })?;
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
         let written = self.write(|transaction| {
-            let id = environment.new_id().to_string();
-            let stamp = format_timestamp(now);
-            transaction
-                .execute(
-                    "INSERT INTO users (id, created_at, created_by, updated_at, updated_by, username, display_name, role, must_change_password)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, 1)",
-                    params![id, stamp, by, username, display_name, role],
-                )
-                .map_err(sql_error("adding the user"))?;
-            changes::record_insert(transaction, &environment, "users", &id, Some(&by))?;
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "user.create", AuditOutcome::Success)
+            let id = transaction.insert_row(
+                Table::Users,
+                &[
+                    ("username", &username),
+                    ("display_name", &display_name),
+                    ("role", &role),
+                    ("must_change_password", &true),
+                ],
+            )?;
+            transaction.audit(
+                transaction
+                    .entry("user.create")
                     .object("user", &id)
-                    .details(serde_json::json!({ "after": changes::row_json(transaction, "users", &id)? })),
+                    .details(
+                        serde_json::json!({ "after": transaction.row_json(Table::Users, &id)? }),
+                    ),
             )?;
             Ok(())
         });
@@ -202,26 +201,6 @@ impl Session {
         Ok(password)
     }
 
-    fn known_role(&self, role: &str) -> Result<String> {
-        let wanted = role.trim().to_lowercase().replace('-', "_");
-        let exists: bool = self
-            .connection()?
-            .query_row(
-                "SELECT count(*) > 0 FROM roles WHERE code = ?1",
-                [&wanted],
-                |row| row.get(0),
-            )
-            .map_err(sql_error("checking the role"))?;
-        if !exists {
-            let known: Vec<&str> = Role::ALL.iter().map(|role| role.code()).collect();
-            return Err(Error::invalid_input(format!(
-                "there is no role {role:?}; roles are {}",
-                known.join(", ")
-            )));
-        }
-        Ok(wanted)
-    }
-
     /// Applies `change` (SQL setting columns) to a user, audited with before and after.
     fn change_user(
         &mut self,
@@ -232,13 +211,12 @@ impl Session {
     ) -> Result<String> {
         let now = self.environment.now();
         let (id, ..) = find_user(self.connection()?, username)?;
-        let environment = self.environment.clone();
         let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let row = changes::RowChange { table: "users", id: &id, object_type: "user", patient_id: None, by: Some(&by) };
+            let row = RowChange { table: Table::Users, id: &id, object_type: "user", patient_id: None };
             let entry = NewAuditEntry::new(now, actor, action, AuditOutcome::Success).details(serde_json::json!({ "note": extra }));
-            row.apply(transaction, &environment, entry, |_| {
+            transaction.change_row(row, entry, |transaction, _| {
                 transaction
                     .execute(
                     &format!("UPDATE users SET {set_sql}, updated_at = ?1, updated_by = ?2, version = version + 1 WHERE id = ?3"),
@@ -262,7 +240,7 @@ impl Session {
         if disabled {
             return Ok(());
         }
-        if role == "administrator" && enabled_administrators(self.connection()?)? <= 1 {
+        if role == Role::Administrator && enabled_administrators(self.connection()?)? <= 1 {
             return Err(Error::conflict(
                 "this is the last enabled administrator; add or enable another one first",
             ));
@@ -298,11 +276,7 @@ impl Session {
         if disabled {
             return Err(Error::invalid_input("this account is disabled; enable it instead (that also gives it a temporary password)"));
         }
-        self.give_temporary_password(
-            username,
-            "user.password_reset",
-            "must_change_password = 1, failed_login_count = 0, locked_until = NULL",
-        )
+        self.give_temporary_password(username, "user.password_reset", "must_change_password = 1")
     }
 
     fn give_temporary_password(
@@ -334,14 +308,13 @@ impl Session {
     }
 
     /// Changes a user's role; the last administrator cannot be demoted.
-    pub fn set_user_role(&mut self, username: &str, role: &str) -> Result<()> {
+    pub fn set_user_role(&mut self, username: &str, role: Role) -> Result<()> {
         self.authorize("users.set_role", Some(Permission::UsersManage), None)?;
-        let role = self.known_role(role)?;
         let (_, _, current, disabled) = find_user(self.connection()?, username)?;
         if current == role {
             return Ok(());
         }
-        if current == "administrator"
+        if current == Role::Administrator
             && !disabled
             && enabled_administrators(self.connection()?)? <= 1
         {
@@ -349,15 +322,7 @@ impl Session {
                 "this is the last enabled administrator; make someone else an administrator first",
             ));
         }
-        let role_sql = match Role::from_code(&role) {
-            Some(known) => format!("role = '{}'", known.code()),
-            None => {
-                return Err(Error::new(
-                    ErrorCode::InvalidInput,
-                    format!("unknown role {role}"),
-                ))
-            }
-        };
+        let role_sql = format!("role = '{}'", role.code());
         self.change_user(username, "user.role_change", &role_sql, "")?;
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! Vital-sign reference data (PRODUCT.md) and the pure rules on it: unit conversion, plausible
+//! Vital-sign reference data (docs/reference.md, "Vital signs") and the pure rules on it: unit conversion, plausible
 //! ranges, normal and critical flags, BMI. No storage here; `vitals.rs` records and reads sets.
 
 use clinicdesk_error::{Error, Result};
@@ -208,6 +208,22 @@ impl VitalKind {
     }
 
     /// The names people and scripts use: `systolic`, `heart_rate`, `temperature`, `spo2`, …
+    /// The name of this vital as an input field (the API's and the UI's): `heart_rate`.
+    pub fn field_name(self) -> &'static str {
+        match self {
+            VitalKind::Systolic => "systolic",
+            VitalKind::Diastolic => "diastolic",
+            VitalKind::HeartRate => "heart_rate",
+            VitalKind::RespiratoryRate => "respiratory_rate",
+            VitalKind::Temperature => "temperature",
+            VitalKind::OxygenSaturation => "oxygen_saturation",
+            VitalKind::Weight => "weight",
+            VitalKind::Height => "height",
+            VitalKind::Bmi => "bmi",
+            VitalKind::Pain => "pain",
+        }
+    }
+
     pub fn from_name(name: &str) -> Result<VitalKind> {
         let key = name.trim().to_lowercase().replace(['-', ' '], "_");
         let kind = match key.as_str() {
@@ -306,7 +322,7 @@ pub fn check_plausible(kind: VitalKind, canonical: f64) -> Result<()> {
     Ok(())
 }
 
-/// Normal, low, high, or critical, by PRODUCT.md's table; `None` for vitals without ranges.
+/// Normal, low, high, or critical, by the table in docs/reference.md; `None` for vitals without ranges.
 pub fn interpret(kind: VitalKind, canonical: f64) -> Option<Interpretation> {
     let definition = kind.definition();
     if let Some(threshold) = definition.critical_below {

@@ -7,9 +7,11 @@ use clinicdesk_store::rusqlite::{params, OptionalExtension};
 use clinicdesk_store::sql_error;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditOutcome, NewAuditEntry};
-use crate::changes;
+use crate::recorded_write::RowChange;
+use crate::tables::Table;
+
 use crate::environment::{format_timestamp, parse_timestamp};
+use crate::ids::{ObservationId, VitalsSetId};
 use crate::permission::Permission;
 use crate::session::Session;
 use crate::vital_signs::{body_mass_index, check_plausible, interpret, to_canonical, VitalKind};
@@ -29,7 +31,7 @@ pub struct VitalReading {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
-    pub id: String,
+    pub id: ObservationId,
     pub kind: VitalKind,
     pub loinc: String,
     pub value: f64,
@@ -43,7 +45,7 @@ pub struct Observation {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VitalsSet {
-    pub id: String,
+    pub id: VitalsSetId,
     pub effective_at: String,
     pub recorded_by: String,
     pub observations: Vec<Observation>,
@@ -151,40 +153,35 @@ impl Session {
             .optional()
             .map_err(sql_error("reading the latest height"))?;
         let prepared = prepare(readings, latest_height)?;
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         let set_id = self.write(|transaction| {
-            let stamp = format_timestamp(now);
             let effective = format_timestamp(effective);
-            let set_id = environment.new_id().to_string();
-            transaction
-                .execute(
-                    "INSERT INTO vitals_sets (id, created_at, created_by, updated_at, updated_by, patient_id, recorded_by, effective_at)
-                     VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?3, ?5)",
-                    params![set_id, stamp, by, patient_id, effective],
-                )
-                .map_err(sql_error("recording the vitals set"))?;
-            changes::record_insert(transaction, &environment, "vitals_sets", &set_id, Some(&by))?;
+            let set_id = transaction.insert_row(
+                Table::VitalsSets,
+                &[
+                    ("patient_id", &patient_id),
+                    ("recorded_by", &by),
+                    ("effective_at", &effective),
+                ],
+            )?;
             let mut recorded = Vec::new();
             for item in &prepared {
                 let definition = item.kind.definition();
-                let id = environment.new_id().to_string();
-                transaction
-                    .execute(
-                        "INSERT INTO vital_observations (id, created_at, created_by, updated_at, updated_by, vitals_set_id, patient_id,
-                            effective_at, loinc_code, value, unit, interpretation)
-                         VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                        params![id, stamp, by, set_id, patient_id, effective, definition.loinc, item.value, definition.unit, item.interpretation],
-                    )
-                    .map_err(sql_error("recording an observation"))?;
-                changes::record_insert(transaction, &environment, "vital_observations", &id, Some(&by))?;
+                transaction.insert_row(
+                    Table::VitalObservations,
+                    &[
+                        ("vitals_set_id", &set_id),
+                        ("patient_id", &patient_id),
+                        ("effective_at", &effective),
+                        ("loinc_code", &definition.loinc),
+                        ("value", &item.value),
+                        ("unit", &definition.unit),
+                        ("interpretation", &item.interpretation),
+                    ],
+                )?;
                 recorded.push(serde_json::json!({ "loinc": definition.loinc, "value": item.value, "unit": definition.unit, "interpretation": item.interpretation }));
             }
-            audit::append(
-                transaction,
-                &environment,
-                NewAuditEntry::new(now, actor, "vitals.record", AuditOutcome::Success)
+            transaction.audit(transaction.entry("vitals.record")
                     .object("vitals_set", &set_id)
                     .patient(&patient_id)
                     .details(serde_json::json!({ "after": { "effective_at": effective, "observations": recorded } })),
@@ -306,7 +303,11 @@ impl Session {
 
     /// Marks an observation entered-in-error with a reason. Nothing is edited or deleted; record
     /// the right value as a new set.
-    pub fn mark_observation_in_error(&mut self, observation_id: &str, reason: &str) -> Result<()> {
+    pub fn mark_observation_in_error(
+        &mut self,
+        observation_id: &ObservationId,
+        reason: &str,
+    ) -> Result<()> {
         let patient_mrn: Option<String> = self
             .connection()?
             .query_row(
@@ -332,19 +333,14 @@ impl Session {
                 "say why the value is in error (at least 3 characters)",
             ));
         }
-        let environment = self.environment.clone();
-        let actor = self.actor();
-        let by = self.user().id.clone();
+        let by = self.user().id.to_string();
         self.write(|transaction| {
-            let row = changes::RowChange {
-                table: "vital_observations",
+            let row = RowChange { table: Table::VitalObservations,
                 id: observation_id,
                 object_type: "vital_observation",
-                patient_id: Some(&patient_id),
-                by: Some(&by),
-            };
-            let entry = NewAuditEntry::new(now, actor, "vitals.mark_in_error", AuditOutcome::Success);
-            row.apply(transaction, &environment, entry, |before| {
+                patient_id: Some(&patient_id) };
+            let entry = transaction.entry("vitals.mark_in_error");
+            transaction.change_row(row, entry, |transaction, before| {
                 if before["status"] != "final" {
                     return Err(Error::conflict("this observation is already marked entered-in-error"));
                 }

@@ -49,11 +49,14 @@ pub enum ErrorCode {
     IntegrityFailure,
     /// The change collides with existing data (double booking, stale version, duplicate).
     Conflict,
+    /// The store is held by work that must finish first (a key rotation, the end of a
+    /// restore); try again in a moment.
+    Busy,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and for generating UI bindings.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::Unexpected,
         ErrorCode::Usage,
         ErrorCode::StoreNotInitialized,
@@ -72,9 +75,10 @@ impl ErrorCode {
         ErrorCode::MigrationMismatch,
         ErrorCode::IntegrityFailure,
         ErrorCode::Conflict,
+        ErrorCode::Busy,
     ];
 
-    /// The command-line exit code for this error (see PRODUCT.md, "Errors").
+    /// The command-line exit code for this error (docs/reference.md, "Errors").
     pub fn exit_code(self) -> i32 {
         match self {
             ErrorCode::Unexpected => 1,
@@ -90,7 +94,7 @@ impl ErrorCode {
             ErrorCode::StoreNewerThanApp
             | ErrorCode::MigrationMismatch
             | ErrorCode::IntegrityFailure => 6,
-            ErrorCode::Conflict => 7,
+            ErrorCode::Conflict | ErrorCode::Busy => 7,
         }
     }
 
@@ -115,6 +119,7 @@ impl ErrorCode {
             ErrorCode::MigrationMismatch => "migration_mismatch",
             ErrorCode::IntegrityFailure => "integrity_failure",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Busy => "busy",
         }
     }
 }
@@ -125,22 +130,51 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// An error with a stable code and a message a person can act on.
+/// An error with a stable code and a message a person can act on. `field` names the input the
+/// error is about (`given_name`, `time_zone`, …) when there is one, so a form can place the
+/// message beside that field without reading the message.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub field: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `text` with its first letter in upper case: messages are sentences.
+pub fn capitalised(text: &str) -> String {
+    let mut characters = text.chars();
+    match characters.next() {
+        Some(first) => first.to_uppercase().chain(characters).collect(),
+        None => String::new(),
+    }
+}
+
+/// The `field` of an integrity failure that is about the store itself ([`Error::store_damaged`]).
+pub const STORE_DAMAGE_FIELD: &str = "store";
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
         Error {
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// Invalid input in the named field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Error {
+        Error::invalid_input(message).for_field(field)
+    }
+
+    /// Names the input field this error is about.
+    pub fn for_field(mut self, field: &str) -> Error {
+        self.field = Some(field.to_owned());
+        self
     }
 
     pub fn unexpected(message: impl Into<String>) -> Error {
@@ -153,6 +187,25 @@ impl Error {
 
     pub fn integrity(message: impl Into<String>) -> Error {
         Error::new(ErrorCode::IntegrityFailure, message)
+    }
+
+    /// The store itself is damaged (a page fails its authentication, or SQLite finds it
+    /// malformed): an integrity failure about the store, with the way out. Every screen and
+    /// command says so, and only a restore (or a new workstation) fixes it.
+    pub fn store_damaged(detail: impl fmt::Display) -> Error {
+        Error {
+            code: ErrorCode::IntegrityFailure,
+            message: format!(
+                "The store on this workstation is damaged ({detail}), so nothing more is read from it or written to it. A manager or administrator restores the latest backup: in Clinicdesk under Backups, or with `clinicdesk backup restore FILE --as USERNAME`; on a replacement computer, `clinicdesk backup restore-new FILE --admin USERNAME` with the recovery key"
+            ),
+            field: Some(STORE_DAMAGE_FIELD.to_owned()),
+        }
+    }
+
+    /// Is this the store's own damage (not a damaged backup file or audit trail)?
+    pub fn is_store_damage(&self) -> bool {
+        self.code == ErrorCode::IntegrityFailure
+            && self.field.as_deref() == Some(STORE_DAMAGE_FIELD)
     }
 
     pub fn not_found(message: impl Into<String>) -> Error {
@@ -223,5 +276,15 @@ mod tests {
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!(json["code"], "invalid_input");
         assert_eq!(json["message"], "pulse 400 is outside 20–300 /min");
+        assert!(json.get("field").is_none());
+    }
+
+    #[test]
+    fn an_error_about_a_field_names_it() {
+        let error = Error::invalid_field("heart_rate", "pulse 400 is outside 20–300 /min");
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["field"], "heart_rate");
+        let back: Error = serde_json::from_value(json).unwrap();
+        assert_eq!(back, error);
     }
 }

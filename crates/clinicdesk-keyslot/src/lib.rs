@@ -347,7 +347,7 @@ impl KeySlotsDocument {
 fn authentication_failed() -> Error {
     Error::new(
         ErrorCode::AuthenticationFailed,
-        "wrong username or password; check both and try again",
+        "Wrong username or password; check both and try again",
     )
 }
 

@@ -3,8 +3,10 @@
 //! This crate knows SQL and files, not users or permissions. Everything above it goes through
 //! `clinicdesk-core`, which is the only door to patient data.
 
+mod errors;
 mod migrate;
 
+pub use errors::{classify, sql_error};
 pub use migrate::{
     applied_schema_version, migrate, Migration, MigrationOutcome, EMBEDDED_MIGRATIONS,
 };
@@ -46,6 +48,11 @@ impl DataDir {
     /// Held shared by every open session, exclusively by key rotation and restore.
     pub fn store_lock_file(&self) -> PathBuf {
         self.root.join("clinicdesk.lock")
+    }
+
+    /// The mark left when the store was found damaged (when, and what): no patient data.
+    pub fn damage_mark_file(&self) -> PathBuf {
+        self.root.join("store-damaged.json")
     }
 
     /// Encrypted copies taken before a migration changes the store.
@@ -112,6 +119,11 @@ fn apply_key(connection: &Connection, literal: &str) -> rusqlite::Result<()> {
     let _one_at_a_time = KEYING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // SQLCipher logs every page that fails its authentication to standard error; Clinicdesk
+    // reports a damaged store itself, once and with the way out, so its log stays quiet.
+    connection
+        .query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+        .ok();
     connection.pragma_update(None, "key", literal)
 }
 
@@ -123,8 +135,8 @@ fn key_connection(connection: &Connection, key: &DataKey) -> Result<()> {
     connection
         .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
         .map_err(|_| {
-            Error::integrity(
-                "the store cannot be opened with the key from the key-slot file: the store and its key slots do not belong together, or the store is damaged",
+            Error::store_damaged(
+                "its first page does not open with the key from this workstation's key slots: the store file is damaged, or it was replaced by another clinic's",
             )
         })?;
     Ok(())
@@ -265,6 +277,14 @@ impl Check {
     }
 }
 
+/// The pages of the store's file that fail SQLCipher's authentication (empty when every page
+/// passes): read straight from the file, so a damaged page is found even where a read through
+/// the page cache would not stop.
+pub fn page_authentication_problems(connection: &Connection) -> Result<Vec<String>> {
+    pragma_messages(connection, "PRAGMA cipher_integrity_check")
+        .map_err(|error| Error::store_damaged(format!("the page check could not run: {error}")))
+}
+
 /// The messages a checking pragma returns, except its "ok".
 fn pragma_messages(connection: &Connection, sql: &str) -> rusqlite::Result<Vec<String>> {
     let mut statement = connection.prepare(sql)?;
@@ -297,9 +317,20 @@ fn foreign_key_problems(connection: &Connection) -> rusqlite::Result<Vec<String>
     Ok(problems)
 }
 
-/// Maps a SQLite error to the caller-facing error, naming what was being done.
-pub fn sql_error(doing: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |error| Error::unexpected(format!("{doing}: {error}"))
+/// Runs `sql` with `params` and reads every row with `read`; an error names what was being done.
+pub fn query_all<T, P: rusqlite::Params>(
+    connection: &Connection,
+    sql: &str,
+    params: P,
+    doing: &str,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(sql).map_err(sql_error(doing))?;
+    let rows = statement
+        .query_map(params, read)
+        .map_err(sql_error(doing))?;
+    rows.collect::<rusqlite::Result<Vec<T>>>()
+        .map_err(sql_error(doing))
 }
 
 /// The page size (SQLCipher answers `PRAGMA page_size` as text, plain SQLite as a number).

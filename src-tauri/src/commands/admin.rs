@@ -1,61 +1,84 @@
 //! Administration: users, security settings, key rotation. No patient data here.
 
-use clinicdesk_core::{Result, SecuritySettings, UserSummary};
+use clinicdesk_core::{Result, Role, SecuritySettings, UserSummary};
 use tauri::State;
 
 use crate::state::AppState;
 
 #[tauri::command]
-pub fn list_users(state: State<'_, AppState>) -> Result<Vec<UserSummary>> {
-    state.with_session(|session| session.list_users())
+pub async fn list_users(state: State<'_, AppState>) -> Result<Vec<UserSummary>> {
+    state.with_session(|session| session.list_users()).await
 }
 
-/// Returns the one-time password to hand to the new user.
+/// Adds a user; returns the one-time password to hand to them.
 #[tauri::command]
-pub fn add_user(
+pub async fn add_user(
     state: State<'_, AppState>,
     username: String,
     display_name: String,
-    role: String,
+    role: Role,
 ) -> Result<String> {
-    state.with_session(|session| {
-        session
-            .add_user(&username, &display_name, &role)
-            .map(|p| p.0.to_string())
-    })
+    state
+        .with_session(move |session| {
+            session
+                .add_user(&username, &display_name, role)
+                .map(|password| password.0.to_string())
+        })
+        .await
+}
+
+/// Disables an account: its key slot is removed.
+#[tauri::command]
+pub async fn disable_user(state: State<'_, AppState>, username: String) -> Result<()> {
+    state
+        .with_session(move |session| session.disable_user(&username))
+        .await
+}
+
+/// Enables an account again; returns its new one-time password.
+#[tauri::command]
+pub async fn enable_user(state: State<'_, AppState>, username: String) -> Result<String> {
+    state
+        .with_session(move |session| session.enable_user(&username).map(|p| p.0.to_string()))
+        .await
 }
 
 #[tauri::command]
-pub fn disable_user(state: State<'_, AppState>, username: String) -> Result<()> {
-    state.with_session(|session| session.disable_user(&username))
+pub async fn set_user_role(state: State<'_, AppState>, username: String, role: Role) -> Result<()> {
+    state
+        .with_session(move |session| session.set_user_role(&username, role))
+        .await
+}
+
+/// Gives a user a new one-time password (and clears a lockout).
+#[tauri::command]
+pub async fn reset_password(state: State<'_, AppState>, username: String) -> Result<String> {
+    state
+        .with_session(move |session| session.reset_password(&username).map(|p| p.0.to_string()))
+        .await
 }
 
 #[tauri::command]
-pub fn enable_user(state: State<'_, AppState>, username: String) -> Result<String> {
-    state.with_session(|session| session.enable_user(&username).map(|p| p.0.to_string()))
+pub async fn security_settings(state: State<'_, AppState>) -> Result<SecuritySettings> {
+    state
+        .with_session(|session| session.security_settings())
+        .await
 }
 
 #[tauri::command]
-pub fn set_user_role(state: State<'_, AppState>, username: String, role: String) -> Result<()> {
-    state.with_session(|session| session.set_user_role(&username, &role))
+pub async fn set_security_settings(
+    state: State<'_, AppState>,
+    settings: SecuritySettings,
+) -> Result<()> {
+    state
+        .with_session(move |session| session.set_security_settings(settings))
+        .await
 }
 
+/// Rotates the database key; other commands are told the store is busy meanwhile.
 #[tauri::command]
-pub fn reset_password(state: State<'_, AppState>, username: String) -> Result<String> {
-    state.with_session(|session| session.reset_password(&username).map(|p| p.0.to_string()))
-}
-
-#[tauri::command]
-pub fn security_settings(state: State<'_, AppState>) -> Result<SecuritySettings> {
-    state.with_session(|session| session.security_settings())
-}
-
-#[tauri::command]
-pub fn set_security_settings(state: State<'_, AppState>, settings: SecuritySettings) -> Result<()> {
-    state.with_session(|session| session.set_security_settings(settings))
-}
-
-#[tauri::command]
-pub fn rotate_data_key(state: State<'_, AppState>) -> Result<()> {
-    state.with_session(|session| session.rotate_data_key())
+pub async fn rotate_data_key(state: State<'_, AppState>) -> Result<()> {
+    state
+        .exclusively("A key rotation", |session| session.rotate_data_key())
+        .await
 }

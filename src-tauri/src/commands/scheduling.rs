@@ -2,135 +2,165 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use clinicdesk_core::{
-    Appointment, AppointmentStatus, AppointmentType, BookingRequest, Provider, Result,
-    WorkingWindow,
+    Appointment, AppointmentId, AppointmentStatus, AppointmentType, BookingRequest, Provider,
+    ProviderId, Result, WorkingWindow,
 };
 use tauri::State;
 
 use crate::state::AppState;
 
 #[tauri::command]
-pub fn list_providers(state: State<'_, AppState>) -> Result<Vec<Provider>> {
-    state.with_session(|session| session.list_providers())
+pub async fn list_providers(state: State<'_, AppState>) -> Result<Vec<Provider>> {
+    state.with_session(|session| session.list_providers()).await
 }
 
 #[tauri::command]
-pub fn list_appointment_types(state: State<'_, AppState>) -> Result<Vec<AppointmentType>> {
-    state.with_session(|session| session.list_appointment_types())
+pub async fn list_appointment_types(state: State<'_, AppState>) -> Result<Vec<AppointmentType>> {
+    state
+        .with_session(|session| session.list_appointment_types())
+        .await
 }
 
+/// One local day of one provider, or of the whole clinic.
 #[tauri::command]
-pub fn day_schedule(
+pub async fn day_schedule(
     state: State<'_, AppState>,
-    provider_id: Option<String>,
+    provider_id: Option<ProviderId>,
     day: NaiveDate,
 ) -> Result<Vec<Appointment>> {
-    state.with_session(|session| session.day_schedule(provider_id.as_deref(), day))
+    state
+        .with_session(move |session| session.day_schedule(provider_id.as_ref(), day))
+        .await
 }
 
+/// Seven local days from `first_day`.
 #[tauri::command]
-pub fn week_schedule(
+pub async fn week_schedule(
     state: State<'_, AppState>,
-    provider_id: Option<String>,
+    provider_id: Option<ProviderId>,
     first_day: NaiveDate,
 ) -> Result<Vec<Appointment>> {
-    state.with_session(|session| session.week_schedule(provider_id.as_deref(), first_day))
+    state
+        .with_session(move |session| session.week_schedule(provider_id.as_ref(), first_day))
+        .await
 }
 
+/// Today's patients who have arrived or are being seen.
 #[tauri::command]
-pub fn arrived_today(state: State<'_, AppState>) -> Result<Vec<Appointment>> {
-    state.with_session(|session| session.arrived_today())
+pub async fn arrived_today(state: State<'_, AppState>) -> Result<Vec<Appointment>> {
+    state.with_session(|session| session.arrived_today()).await
 }
 
+/// Books one appointment or a series (checked as a whole).
 #[tauri::command]
-pub fn book_appointment(
+pub async fn book_appointment(
     state: State<'_, AppState>,
     request: BookingRequest,
 ) -> Result<Vec<Appointment>> {
-    state.with_session(|session| session.book_appointment(&request))
+    state
+        .with_session(move |session| session.book_appointment(&request))
+        .await
 }
 
+/// Moves an appointment; a stale `expected_version` is a conflict.
 #[tauri::command]
-pub fn reschedule_appointment(
+pub async fn reschedule_appointment(
     state: State<'_, AppState>,
-    id: String,
+    id: AppointmentId,
     starts_local: NaiveDateTime,
     expected_version: i64,
 ) -> Result<Appointment> {
-    state.with_session(|session| {
-        session.reschedule_appointment(&id, starts_local, None, Some(expected_version), false)
-    })
+    state
+        .with_session(move |session| {
+            session.reschedule_appointment(&id, starts_local, None, Some(expected_version), false)
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn set_appointment_status(
+pub async fn set_appointment_status(
     state: State<'_, AppState>,
-    id: String,
+    id: AppointmentId,
     status: AppointmentStatus,
     reason: Option<String>,
 ) -> Result<Appointment> {
-    state.with_session(|session| session.set_appointment_status(&id, status, reason.as_deref()))
+    state
+        .with_session(move |session| session.set_appointment_status(&id, status, reason.as_deref()))
+        .await
 }
 
+/// The provider's first free start at or after `from_local`.
 #[tauri::command]
-pub fn next_free_slot(
+pub async fn next_free_slot(
     state: State<'_, AppState>,
-    provider_id: String,
+    provider_id: ProviderId,
     minutes: u32,
     from_local: NaiveDateTime,
 ) -> Result<Option<NaiveDateTime>> {
-    state.with_session(|session| session.next_free_slot(&provider_id, minutes, from_local))
+    state
+        .with_session(move |session| session.next_free_slot(&provider_id, minutes, from_local))
+        .await
 }
 
 #[tauri::command]
-pub fn add_provider(
+pub async fn add_provider(
     state: State<'_, AppState>,
     display_name: String,
     username: Option<String>,
     specialty: Option<String>,
 ) -> Result<Provider> {
-    state.with_session(|session| {
-        session.add_provider(&display_name, username.as_deref(), specialty.as_deref())
-    })
+    state
+        .with_session(move |session| {
+            session.add_provider(&display_name, username.as_deref(), specialty.as_deref())
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn working_hours(
+pub async fn working_hours(
     state: State<'_, AppState>,
-    provider_id: String,
+    provider_id: ProviderId,
 ) -> Result<Vec<WorkingWindow>> {
-    state.with_session(|session| session.working_hours(&provider_id))
+    state
+        .with_session(move |session| session.working_hours(&provider_id))
+        .await
 }
 
 /// Replaces the windows of the given weekdays (ISO 1 = Monday); minutes after local midnight.
 #[tauri::command]
-pub fn set_working_hours(
+pub async fn set_working_hours(
     state: State<'_, AppState>,
-    provider_id: String,
+    provider_id: ProviderId,
     weekdays: Vec<u32>,
     windows: Vec<(u32, u32)>,
 ) -> Result<()> {
-    state.with_session(|session| session.set_working_hours(&provider_id, &weekdays, &windows))
+    state
+        .with_session(move |session| session.set_working_hours(&provider_id, &weekdays, &windows))
+        .await
 }
 
 #[tauri::command]
-pub fn add_day_off(
+pub async fn add_day_off(
     state: State<'_, AppState>,
-    provider_id: String,
+    provider_id: ProviderId,
     first_day: NaiveDate,
     last_day: NaiveDate,
     reason: Option<String>,
 ) -> Result<()> {
-    state.with_session(|session| {
-        session.add_day_off(&provider_id, first_day, last_day, reason.as_deref())
-    })
+    state
+        .with_session(move |session| {
+            session.add_day_off(&provider_id, first_day, last_day, reason.as_deref())
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn add_appointment_type(
+pub async fn add_appointment_type(
     state: State<'_, AppState>,
     name: String,
     default_minutes: u32,
 ) -> Result<AppointmentType> {
-    state.with_session(|session| session.add_appointment_type(&name, default_minutes))
+    state
+        .with_session(move |session| session.add_appointment_type(&name, default_minutes))
+        .await
 }

@@ -1,9 +1,8 @@
-//! First run, login, password change, logoff, idle time and drafts.
+//! First run, login, password change, logoff, idle time and drafts, demo data.
 
-use clinicdesk_core::demo_data::DemoStaffMember;
 use clinicdesk_core::{
-    DemoSize, DemoSummary, Draft, InitRequest, KdfParams, LogoffReason, Permission, Result,
-    Session, SessionUser, SlotSecret,
+    DamageMark, DemoSize, DemoStaffMember, DemoSummary, Draft, IdleTimings, InitRequest,
+    LogoffReason, Permission, Result, Session, SessionUser, SlotSecret,
 };
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -24,17 +23,19 @@ pub struct SessionInfo {
     pub user: SessionUser,
     pub permissions: Vec<Permission>,
     pub must_change_password: bool,
-    pub idle_logoff_seconds: i64,
-    pub idle_warning_seconds: i64,
+    pub idle: IdleTimings,
+    /// Set when the store was found damaged: the window shows the damaged-store screen.
+    pub store_damage: Option<DamageMark>,
 }
 
-/// What the first-run screen shows once, and what it needs.
+/// What the first-run screen shows once.
 #[derive(ts_rs::TS, Debug, Serialize, Deserialize)]
 pub struct FirstRun {
     pub recovery_key: String,
     pub administrator: SessionUser,
 }
 
+/// What the first-run screen asks for.
 #[derive(ts_rs::TS, Debug, Deserialize)]
 pub struct FirstRunRequest {
     pub clinic_name: String,
@@ -45,122 +46,150 @@ pub struct FirstRunRequest {
 }
 
 fn session_info(session: &mut Session) -> Result<SessionInfo> {
-    let (idle_logoff_seconds, idle_warning_seconds) = if session.must_change_password() {
-        (600, 60)
-    } else {
-        session.idle_settings()?
-    };
     Ok(SessionInfo {
+        idle: session.idle_timings()?,
         user: session.user().clone(),
         permissions: session.permissions().iter().copied().collect(),
         must_change_password: session.must_change_password(),
-        idle_logoff_seconds,
-        idle_warning_seconds,
+        store_damage: session.store_damage().cloned(),
     })
 }
 
+/// Is there a store yet, and for which clinic (no key needed).
 #[tauri::command]
-pub fn store_overview(state: State<'_, AppState>) -> Result<StoreOverview> {
-    let initialized = clinicdesk_core::store_exists(&state.data_dir);
-    let clinic_name = if initialized {
-        Some(clinicdesk_core::clinic_name_before_login(&state.data_dir)?)
-    } else {
-        None
-    };
-    Ok(StoreOverview {
-        data_folder: state.data_dir.root().display().to_string(),
-        initialized,
-        clinic_name,
-    })
+pub async fn store_overview(state: State<'_, AppState>) -> Result<StoreOverview> {
+    state
+        .run(|state| {
+            let initialized = clinicdesk_core::store_exists(state.data_dir());
+            Ok(StoreOverview {
+                data_folder: state.data_dir().root().display().to_string(),
+                initialized,
+                clinic_name: initialized
+                    .then(|| clinicdesk_core::clinic_name_before_login(state.data_dir()))
+                    .transpose()?,
+            })
+        })
+        .await
 }
 
+/// Creates the clinic's store and its first administrator; the recovery key is shown once.
 #[tauri::command]
-pub fn create_clinic(state: State<'_, AppState>, request: FirstRunRequest) -> Result<FirstRun> {
-    let kdf = KdfParams::calibrated(std::time::Duration::from_millis(300));
-    let outcome = clinicdesk_core::init(
-        &state.data_dir,
-        InitRequest {
-            clinic_name: request.clinic_name,
-            time_zone: request.time_zone,
-            admin_username: request.admin_username,
-            admin_display_name: request.admin_display_name,
-            admin_password: SlotSecret::new(request.admin_password),
-            kdf,
-        },
-        &state.environment,
-    )?;
-    Ok(FirstRun {
-        recovery_key: outcome.recovery_key.to_string(),
-        administrator: outcome.administrator,
-    })
+pub async fn create_clinic(
+    state: State<'_, AppState>,
+    request: FirstRunRequest,
+) -> Result<FirstRun> {
+    state
+        .run(move |state| {
+            let outcome = clinicdesk_core::init(
+                state.data_dir(),
+                InitRequest {
+                    clinic_name: request.clinic_name,
+                    time_zone: request.time_zone,
+                    admin_username: request.admin_username,
+                    admin_display_name: request.admin_display_name,
+                    admin_password: SlotSecret::new(request.admin_password),
+                    kdf: clinicdesk_core::product_kdf(),
+                },
+                state.environment(),
+            )?;
+            Ok(FirstRun {
+                recovery_key: outcome.recovery_key.to_string(),
+                administrator: outcome.administrator,
+            })
+        })
+        .await
 }
 
+/// Unlocks the store with this user's password (a previous session is logged off).
 #[tauri::command]
-pub fn login(
+pub async fn login(
     state: State<'_, AppState>,
     username: String,
     password: String,
 ) -> Result<SessionInfo> {
-    let mut session = Session::login(
-        &state.data_dir,
-        &username,
-        &SlotSecret::new(password),
-        &state.environment,
-    )?;
-    let info = session_info(&mut session)?;
-    if let Some(mut previous) = state.replace_session(Some(session)) {
-        previous.logoff(LogoffReason::Manual)?;
-    }
-    Ok(info)
+    state
+        .run(move |state| {
+            let mut session = Session::login(
+                state.data_dir(),
+                &username,
+                &SlotSecret::new(password),
+                state.environment(),
+            )
+            .inspect_err(|error| {
+                clinicdesk_core::note_store_damage(
+                    state.data_dir(),
+                    error,
+                    state.environment().now(),
+                )
+            })?;
+            let info = session_info(&mut session)?;
+            if let Some(mut previous) = state.replace_session(Some(session))? {
+                previous.logoff(LogoffReason::Manual)?;
+            }
+            Ok(info)
+        })
+        .await
 }
 
+/// Changes the signed-in user's password (also how a temporary one is replaced).
 #[tauri::command]
-pub fn change_password(
+pub async fn change_password(
     state: State<'_, AppState>,
     current: String,
     new_password: String,
 ) -> Result<SessionInfo> {
-    state.with_session(|session| {
-        session.change_password(&SlotSecret::new(current), &SlotSecret::new(new_password))?;
-        session_info(session)
-    })
+    state
+        .with_session(move |session| {
+            session.change_password(&SlotSecret::new(current), &SlotSecret::new(new_password))?;
+            session_info(session)
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn logoff(state: State<'_, AppState>, idle: bool) -> Result<()> {
-    match state.replace_session(None) {
-        Some(mut session) => session.logoff(if idle {
-            LogoffReason::Idle
-        } else {
-            LogoffReason::Manual
-        }),
-        None => Ok(()),
-    }
+pub async fn logoff(state: State<'_, AppState>, idle: bool) -> Result<()> {
+    state
+        .run(move |state| match state.replace_session(None)? {
+            Some(mut session) => session.logoff(if idle {
+                LogoffReason::Idle
+            } else {
+                LogoffReason::Manual
+            }),
+            None => Ok(()),
+        })
+        .await
 }
 
 /// Any input in the window: resets the idle timer. Returns the seconds left.
 #[tauri::command]
-pub fn touch(state: State<'_, AppState>) -> Result<i64> {
-    state.with_session(|session| session.touch().map(|left| left.num_seconds()))
+pub async fn touch(state: State<'_, AppState>) -> Result<i64> {
+    state
+        .with_session(|session| session.touch().map(|left| left.num_seconds()))
+        .await
+}
+
+/// This user's saved, unsubmitted forms.
+#[tauri::command]
+pub async fn drafts(state: State<'_, AppState>) -> Result<Vec<Draft>> {
+    state.with_session(|session| session.drafts()).await
 }
 
 #[tauri::command]
-pub fn drafts(state: State<'_, AppState>) -> Result<Vec<Draft>> {
-    state.with_session(|session| session.drafts())
-}
-
-#[tauri::command]
-pub fn save_draft(
+pub async fn save_draft(
     state: State<'_, AppState>,
     form_key: String,
     payload: serde_json::Value,
 ) -> Result<()> {
-    state.with_session(|session| session.save_draft(&form_key, &payload))
+    state
+        .with_session(move |session| session.save_draft(&form_key, &payload))
+        .await
 }
 
 #[tauri::command]
-pub fn discard_draft(state: State<'_, AppState>, form_key: String) -> Result<()> {
-    state.with_session(|session| session.discard_draft(&form_key))
+pub async fn discard_draft(state: State<'_, AppState>, form_key: String) -> Result<()> {
+    state
+        .with_session(move |session| session.discard_draft(&form_key))
+        .await
 }
 
 /// What loading demo data made.
@@ -170,18 +199,26 @@ pub struct DemoLoaded {
     pub staff: Vec<DemoStaffMember>,
 }
 
-/// Fills a new clinic with demo data and demo staff; returns their one-time passwords.
+/// Fills a new clinic with demo data and demo staff; returns their one-time passwords. The
+/// generation runs on its own connection, without holding the session.
 #[tauri::command]
-pub fn load_demo_data(state: State<'_, AppState>) -> Result<DemoLoaded> {
-    state.with_session(|session| {
-        let staff = session.add_demo_staff()?;
-        let summary = session.generate_demo_data(
-            DemoSize::Tiny,
-            1,
-            Some("demo.nurse"),
-            Some("demo.doctor"),
-            |_| {},
-        )?;
-        Ok(DemoLoaded { summary, staff })
-    })
+pub async fn load_demo_data(state: State<'_, AppState>) -> Result<DemoLoaded> {
+    state
+        .with_job(
+            |session| {
+                let staff = session.add_demo_staff()?;
+                let job = session.prepare_demo_data(
+                    DemoSize::Tiny,
+                    1,
+                    Some("demo.nurse"),
+                    Some("demo.doctor"),
+                )?;
+                Ok((staff, job))
+            },
+            |(staff, job)| {
+                let summary = job.run(|_| {})?;
+                Ok(DemoLoaded { summary, staff })
+            },
+        )
+        .await
 }

@@ -1,13 +1,14 @@
 //! Vital signs: the reference table for inline validation, recording, flowsheet, trends.
 
-use clinicdesk_core::vital_signs::VITALS;
-use clinicdesk_core::{Result, TrendPoint, VitalKind, VitalReading, VitalsSet};
+use clinicdesk_core::{
+    ObservationId, Result, TrendPoint, VitalKind, VitalReading, VitalsSet, VITALS,
+};
 use serde::Serialize;
 use tauri::State;
 
 use crate::state::AppState;
 
-/// One row of PRODUCT.md's vital-signs table, for the form's inline checks and flags.
+/// One row of the vital-signs table (docs/reference.md), for the form's inline checks and flags.
 #[derive(ts_rs::TS, Debug, Serialize)]
 pub struct VitalDefinitionView {
     pub kind: VitalKind,
@@ -24,9 +25,10 @@ pub struct VitalDefinitionView {
     pub decimals: u32,
 }
 
+/// The vital-signs table, for the form's checks as the nurse types.
 #[tauri::command]
-pub fn vital_definitions() -> Vec<VitalDefinitionView> {
-    VITALS
+pub async fn vital_definitions() -> Result<Vec<VitalDefinitionView>> {
+    Ok(VITALS
         .iter()
         .map(|d| VitalDefinitionView {
             kind: d.kind,
@@ -40,37 +42,48 @@ pub fn vital_definitions() -> Vec<VitalDefinitionView> {
             critical_high: d.critical_high,
             decimals: d.decimals,
         })
-        .collect()
+        .collect())
 }
 
+/// Records a vitals set (converted, flagged, BMI added).
 #[tauri::command]
-pub fn record_vitals(
+pub async fn record_vitals(
     state: State<'_, AppState>,
     mrn: String,
     readings: Vec<VitalReading>,
 ) -> Result<VitalsSet> {
-    state.with_session(|session| session.record_vitals(&mrn, &readings, None))
+    state
+        .with_session(move |session| session.record_vitals(&mrn, &readings, None))
+        .await
+}
+
+/// The last 50 vitals sets, newest first.
+#[tauri::command]
+pub async fn vitals_flowsheet(state: State<'_, AppState>, mrn: String) -> Result<Vec<VitalsSet>> {
+    state
+        .with_session(move |session| session.vitals_flowsheet(&mrn, 50))
+        .await
 }
 
 #[tauri::command]
-pub fn vitals_flowsheet(state: State<'_, AppState>, mrn: String) -> Result<Vec<VitalsSet>> {
-    state.with_session(|session| session.vitals_flowsheet(&mrn, 50))
-}
-
-#[tauri::command]
-pub fn vitals_trend(
+pub async fn vitals_trend(
     state: State<'_, AppState>,
     mrn: String,
     kind: VitalKind,
 ) -> Result<Vec<TrendPoint>> {
-    state.with_session(|session| session.vitals_trend(&mrn, kind, None))
+    state
+        .with_session(move |session| session.vitals_trend(&mrn, kind, None))
+        .await
 }
 
+/// Marks a value entered-in-error, with a reason (never an edit).
 #[tauri::command]
-pub fn mark_observation_in_error(
+pub async fn mark_observation_in_error(
     state: State<'_, AppState>,
-    observation_id: String,
+    observation_id: ObservationId,
     reason: String,
 ) -> Result<()> {
-    state.with_session(|session| session.mark_observation_in_error(&observation_id, &reason))
+    state
+        .with_session(move |session| session.mark_observation_in_error(&observation_id, &reason))
+        .await
 }

@@ -1,21 +1,43 @@
-// Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit by hand:
+// Generated from the Rust by src-tauri/src/bindings.rs. Do not edit by hand:
 // run `UPDATE_BINDINGS=1 cargo test -p clinicdesk-desktop --test bindings`.
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict";
+export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy";
 
-export type Error = { code: ErrorCode, message: string, };
+export type Error = { code: ErrorCode, message: string, field?: string, };
 
 export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage";
 
 export type Role = "administrator" | "manager" | "clinician" | "nurse" | "front_desk";
 
-export type SessionUser = { id: string, username: string, display_name: string, role: string, };
+export type UserId = string;
+
+export type PatientId = string;
+
+export type ProviderId = string;
+
+export type AppointmentId = string;
+
+export type AppointmentTypeId = string;
+
+export type ObservationId = string;
+
+export type VitalsSetId = string;
+
+export type NoteId = string;
+
+export type GrantId = string;
+
+export type MergeId = string;
+
+export type IdleTimings = { logoff_seconds: number, warning_seconds: number, };
+
+export type SessionUser = { id: UserId, username: string, display_name: string, role: Role, };
 
 export type Draft = { form_key: string, payload: JsonValue, saved_at: string, };
 
-export type UserSummary = { id: string, username: string, display_name: string, role: string, disabled: boolean, must_change_password: boolean, locked_until: string | null, last_login_at: string | null, };
+export type UserSummary = { id: UserId, username: string, display_name: string, role: Role, disabled: boolean, must_change_password: boolean, locked_until: string | null, last_login_at: string | null, };
 
 export type SecuritySettings = { idle_logoff_seconds: number, idle_warning_seconds: number, max_failed_logins: number, lock_minutes: number, emergency_access_minutes: number, };
 
@@ -25,7 +47,7 @@ export type AuditOutcome = "success" | "denied" | "failure";
 
 export type AuditEntry = { seq: number, id: string, occurred_at: string, user_id: string | null, username: string | null, workstation: string, action: string, object_type: string | null, object_id: string | null, patient_id: string | null, outcome: string, details: string, prev_hash: string, entry_hash: string, };
 
-export type AuditFilter = { username: string | null, patient_id: string | null, 
+export type AuditFilter = { username: string | null, patient_id: PatientId | null, 
 /**
  * An exact action (`login.failure`) or a prefix ending in `.` (`login.`).
  */
@@ -35,17 +57,17 @@ export type AuditVerification = { entries: number, head_hash: string, };
 
 export type AccessReportLine = { occurred_at: string, username: string | null, workstation: string, action: string, outcome: string, };
 
-export type EmergencyGrant = { id: string, mrn: string, username: string, reason: string, granted_at: string, expires_at: string, reviewed_at: string | null, reviewed_by: string | null, review_note: string | null, };
+export type EmergencyGrant = { id: GrantId, mrn: string, username: string, reason: string, granted_at: string, expires_at: string, reviewed_at: string | null, reviewed_by: string | null, review_note: string | null, };
 
 export type Sex = "female" | "male" | "other" | "unknown";
 
 export type NewPatient = { given_name: string, family_name: string, date_of_birth: string, sex: Sex, phone: string | null, restricted: boolean, };
 
-export type LikelyDuplicate = { patient_id: string, mrn: string, given_name: string, family_name: string, date_of_birth: string, why: string, };
+export type LikelyDuplicate = { patient_id: PatientId, mrn: string, given_name: string, family_name: string, date_of_birth: string, why: string, };
 
-export type Registration = { "outcome": "registered", patient_id: string, mrn: string, } | { "outcome": "likely_duplicates", candidates: Array<LikelyDuplicate>, };
+export type Registration = { "outcome": "registered", patient_id: PatientId, mrn: string, } | { "outcome": "likely_duplicates", candidates: Array<LikelyDuplicate>, };
 
-export type Demographics = { patient_id: string, mrn: string, given_name: string, family_name: string, date_of_birth: string, sex: string, restricted: boolean, phones: Array<string>, version: number, };
+export type Demographics = { patient_id: PatientId, mrn: string, given_name: string, family_name: string, date_of_birth: string, sex: string, restricted: boolean, phones: Array<string>, version: number, };
 
 export type Chart = { demographics: Demographics, 
 /**
@@ -65,13 +87,13 @@ upcoming_appointments: Array<ChartAppointment>,
  */
 recent_notes: Array<ChartNote>, };
 
-export type ChartObservation = { id: string, effective_at: string, loinc: string, value: number, unit: string, interpretation: string | null, status: string, };
+export type ChartObservation = { id: ObservationId, effective_at: string, loinc: string, value: number, unit: string, interpretation: string | null, status: string, };
 
-export type ChartAppointment = { id: string, starts_at: string, provider_name: string, status: string, };
+export type ChartAppointment = { id: AppointmentId, starts_at: string, provider_name: string, status: AppointmentStatus, };
 
-export type ChartNote = { id: string, written_at: string, kind: string, author: string, title: string | null, body: string, };
+export type ChartNote = { id: NoteId, written_at: string, kind: string, author: string, title: string | null, body: string, };
 
-export type PatientHit = { patient_id: string, mrn: string, given_name: string, family_name: string, date_of_birth: string, sex: string, restricted: boolean, phone: string | null, 
+export type PatientHit = { patient_id: PatientId, mrn: string, given_name: string, family_name: string, date_of_birth: string, sex: string, restricted: boolean, phone: string | null, 
 /**
  * Higher is better; 1.0 is an exact match.
  */
@@ -79,19 +101,19 @@ score: number, };
 
 export type DemographicsChange = { given_name: string | null, family_name: string | null, date_of_birth: string | null, sex: Sex | null, phone: string | null, };
 
-export type MergeRecord = { merge_id: string, surviving_mrn: string, merged_mrn: string, moved: Array<[string, number]>, };
+export type MergeRecord = { merge_id: MergeId, surviving_mrn: string, merged_mrn: string, moved: Array<[string, number]>, };
 
 export type AppointmentStatus = "booked" | "arrived" | "in_progress" | "completed" | "cancelled" | "no_show";
 
-export type Provider = { id: string, display_name: string, specialty: string | null, };
+export type Provider = { id: ProviderId, display_name: string, specialty: string | null, };
 
 export type WorkingWindow = { weekday: number, start_minute: number, end_minute: number, };
 
-export type AppointmentType = { id: string, name: string, default_minutes: number, };
+export type AppointmentType = { id: AppointmentTypeId, name: string, default_minutes: number, };
 
 export type Repeat = { every_weeks: number, until: string | null, count: number | null, };
 
-export type BookingRequest = { mrn: string, provider_id: string, 
+export type BookingRequest = { mrn: string, provider_id: ProviderId, 
 /**
  * Local wall-clock time in the clinic's zone.
  */
@@ -99,17 +121,17 @@ starts_local: string,
 /**
  * Length; else the type's default; else 15 minutes.
  */
-minutes: number | null, appointment_type_id: string | null, reason: string | null, 
+minutes: number | null, appointment_type_id: AppointmentTypeId | null, reason: string | null, 
 /**
  * Book even outside the provider's working hours.
  */
 outside_hours_override: boolean, repeat: Repeat | null, };
 
-export type Appointment = { id: string, version: number, mrn: string, patient_name: string, provider_id: string, provider_name: string, type_name: string | null, starts_at: string, ends_at: string, 
+export type Appointment = { id: AppointmentId, version: number, mrn: string, patient_name: string, provider_id: ProviderId, provider_name: string, type_name: string | null, starts_at: string, ends_at: string, 
 /**
  * The start in the clinic's zone, `YYYY-MM-DD HH:MM`.
  */
-local_start: string, local_end: string, status: string, reason: string | null, series_id: string | null, outside_hours_override: boolean, };
+local_start: string, local_end: string, status: AppointmentStatus, reason: string | null, series_id: string | null, outside_hours_override: boolean, };
 
 export type VitalKind = "systolic" | "diastolic" | "heart_rate" | "respiratory_rate" | "temperature" | "oxygen_saturation" | "weight" | "height" | "bmi" | "pain";
 
@@ -121,15 +143,15 @@ export type VitalReading = { kind: VitalKind, value: number,
  */
 unit: string | null, };
 
-export type Observation = { id: string, kind: VitalKind, loinc: string, value: number, unit: string, interpretation: string | null, status: string, entered_in_error_reason: string | null, };
+export type Observation = { id: ObservationId, kind: VitalKind, loinc: string, value: number, unit: string, interpretation: string | null, status: string, entered_in_error_reason: string | null, };
 
-export type VitalsSet = { id: string, effective_at: string, recorded_by: string, observations: Array<Observation>, };
+export type VitalsSet = { id: VitalsSetId, effective_at: string, recorded_by: string, observations: Array<Observation>, };
 
 export type TrendPoint = { effective_at: string, value: number, interpretation: string | null, };
 
 export type NoteKind = "clinical" | "nursing";
 
-export type Note = { id: string, kind: string, author: string, written_at: string, title: string | null, body: string, addenda: Array<Note>, };
+export type Note = { id: NoteId, kind: string, author: string, written_at: string, title: string | null, body: string, addenda: Array<Note>, };
 
 export type DemoSize = "tiny" | "small" | "large";
 
@@ -137,13 +159,17 @@ export type DemoSummary = { patients: number, phones: number, providers: number,
 
 export type StoreOverview = { data_folder: string, initialized: boolean, clinic_name: string | null, };
 
-export type SessionInfo = { user: SessionUser, permissions: Array<Permission>, must_change_password: boolean, idle_logoff_seconds: number, idle_warning_seconds: number, };
+export type SessionInfo = { user: SessionUser, permissions: Array<Permission>, must_change_password: boolean, idle: IdleTimings, 
+/**
+ * Set when the store was found damaged: the window shows the damaged-store screen.
+ */
+store_damage: DamageMark | null, };
 
 export type FirstRun = { recovery_key: string, administrator: SessionUser, };
 
 export type FirstRunRequest = { clinic_name: string, time_zone: string, admin_username: string, admin_display_name: string, admin_password: string, };
 
-export type DemoStaffMember = { username: string, role: string, temporary_password: string, };
+export type DemoStaffMember = { username: string, role: Role, temporary_password: string, };
 
 export type DemoLoaded = { summary: DemoSummary, staff: Array<DemoStaffMember>, };
 
@@ -195,3 +221,17 @@ export type PointInTimePlan = { target: string, backup: BackupFacts, replayed_tr
  * Audit entries after the chosen moment: what will be undone (newest first, at most 500).
  */
 undone: Array<AuditEntry>, undone_total: number, };
+
+export type DamageMark = { detected_at: string, detail: string, };
+
+export type StoreCheck = { started_at: string, finished_at: string, scheduled: boolean, passed: boolean, problems: Array<string>, };
+
+export type StoreHealth = { last_check: StoreCheck | null, 
+/**
+ * The last full check failed, or the store was found damaged since: shown as an alert.
+ */
+failing: boolean, damage: DamageMark | null, 
+/**
+ * When the next weekly check is due.
+ */
+next_check_at: string, };

@@ -1,0 +1,55 @@
+//! Product policy the shells must not decide on their own: where a workstation keeps its data
+//! folder, what a password derivation costs, the idle timings before the store can say its own,
+//! and where exports go. The desktop app and the CLI call these and only translate.
+
+use std::path::PathBuf;
+
+use clinicdesk_keyslot::KdfParams;
+use clinicdesk_store::DataDir;
+use serde::{Deserialize, Serialize};
+
+/// How long one Argon2id derivation of a key slot must take at least on this machine (the
+/// memory cost stays at 64 MiB; the iteration count is raised until it does): logins cost
+/// 0.3–1 s, and an attacker with the key-slot file pays as much per guess.
+const KDF_AT_LEAST: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The Argon2id cost for new key slots, calibrated on this machine (takes about a second).
+pub fn product_kdf() -> KdfParams {
+    KdfParams::calibrated(KDF_AT_LEAST)
+}
+
+/// The workstation's data folder: `CLINICDESK_DATA_DIR` when set, else the user's data folder
+/// (`~/.local/share/clinicdesk` on Linux), the same for the desktop app and the CLI.
+pub fn default_data_dir() -> DataDir {
+    if let Some(folder) = std::env::var_os("CLINICDESK_DATA_DIR").filter(|f| !f.is_empty()) {
+        return DataDir::new(folder);
+    }
+    directories::ProjectDirs::from("com", "Clinicdesk", "Clinicdesk")
+        .map(|dirs| DataDir::new(dirs.data_dir()))
+        .unwrap_or_else(|| DataDir::new("clinicdesk-data"))
+}
+
+/// Where explicit exports (the audit trail as CSV) go when the person names no file: their
+/// Downloads folder, else the system's temporary folder.
+pub(crate) fn exports_folder() -> PathBuf {
+    directories::UserDirs::new()
+        .and_then(|dirs| dirs.download_dir().map(|folder| folder.to_path_buf()))
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// The idle logoff and the warning before it, in seconds.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdleTimings {
+    pub logoff_seconds: i64,
+    pub warning_seconds: i64,
+}
+
+impl IdleTimings {
+    /// The defaults (docs/reference.md, "Security defaults"), used until the store's own
+    /// settings may be read (a person signed in with a temporary password).
+    pub const DEFAULT: IdleTimings = IdleTimings {
+        logoff_seconds: 600,
+        warning_seconds: 60,
+    };
+}

@@ -1,0 +1,110 @@
+// Generated from the Rust by src-tauri/src/bindings.rs. Do not edit by hand:
+// run `UPDATE_BINDINGS=1 cargo test -p clinicdesk-desktop --test bindings`.
+
+import { call, withProgress } from "./ipc";
+import type * as B from "./bindings";
+
+export const commands = {
+  /** Who saw or changed this patient's record, and when. */
+  accessReport: (mrn: string) => call<Array<B.AccessReportLine>>("access_report", { mrn }),
+  addAppointmentType: (name: string, defaultMinutes: number) => call<B.AppointmentType>("add_appointment_type", { name, defaultMinutes }),
+  addDayOff: (providerId: B.ProviderId, firstDay: string, lastDay: string, reason: string | null) => call<null>("add_day_off", { providerId, firstDay, lastDay, reason }),
+  addProvider: (displayName: string, username: string | null, specialty: string | null) => call<B.Provider>("add_provider", { displayName, username, specialty }),
+  /** Adds a user; returns the one-time password to hand to them. */
+  addUser: (username: string, displayName: string, role: B.Role) => call<string>("add_user", { username, displayName, role }),
+  /** Today's patients who have arrived or are being seen. */
+  arrivedToday: () => call<Array<B.Appointment>>("arrived_today", {}),
+  /** Writes the filtered trail as CSV into the user's Downloads folder; returns the file's path. */
+  auditExportCsv: (filter: B.AuditFilter) => call<string>("audit_export_csv", { filter }),
+  auditList: (filter: B.AuditFilter) => call<Array<B.AuditEntry>>("audit_list", { filter }),
+  auditVerify: () => call<B.AuditVerification>("audit_verify", {}),
+  backupStatus: () => call<B.BackupStatus>("backup_status", {}),
+  /** Books one appointment or a series (checked as a whole). */
+  bookAppointment: (request: B.BookingRequest) => call<Array<B.Appointment>>("book_appointment", { request }),
+  /** Changes the signed-in user's password (also how a temporary one is replaced). */
+  changePassword: (current: string, newPassword: string) => call<B.SessionInfo>("change_password", { current, newPassword }),
+  /** Checks the whole store now, on its own connection; a failure is the damaged-store error. */
+  checkStore: () => call<B.StoreCheck>("check_store", {}),
+  /** Backs up now, reporting progress. */
+  createBackup: (onProgress: (progress: B.BackupProgress) => void) => withProgress<B.BackupFacts, B.BackupProgress>("create_backup", {}, onProgress),
+  /** Creates the clinic's store and its first administrator; the recovery key is shown once. */
+  createClinic: (request: B.FirstRunRequest) => call<B.FirstRun>("create_clinic", { request }),
+  /** One local day of one provider, or of the whole clinic. */
+  daySchedule: (providerId: B.ProviderId | null, day: string) => call<Array<B.Appointment>>("day_schedule", { providerId, day }),
+  /** Disables an account: its key slot is removed. */
+  disableUser: (username: string) => call<null>("disable_user", { username }),
+  discardDraft: (formKey: string) => call<null>("discard_draft", { formKey }),
+  /** This user's saved, unsubmitted forms. */
+  drafts: () => call<Array<B.Draft>>("drafts", {}),
+  emergencyMarkReviewed: (grantId: B.GrantId, note: string) => call<B.EmergencyGrant>("emergency_mark_reviewed", { grantId, note }),
+  emergencyReviewList: (includeReviewed: boolean) => call<Array<B.EmergencyGrant>>("emergency_review_list", { includeReviewed }),
+  /** Enables an account again; returns its new one-time password. */
+  enableUser: (username: string) => call<string>("enable_user", { username }),
+  listAppointmentTypes: () => call<Array<B.AppointmentType>>("list_appointment_types", {}),
+  listBackups: () => call<Array<B.BackupFacts>>("list_backups", {}),
+  /** The chart's notes with their addenda, newest first; `search` narrows them. */
+  listNotes: (mrn: string, search: string | null) => call<Array<B.Note>>("list_notes", { mrn, search }),
+  listProviders: () => call<Array<B.Provider>>("list_providers", {}),
+  listUsers: () => call<Array<B.UserSummary>>("list_users", {}),
+  /** Fills a new clinic with demo data and demo staff; returns their one-time passwords. The generation runs on its own connection, without holding the session. */
+  loadDemoData: () => call<B.DemoLoaded>("load_demo_data", {}),
+  /** Unlocks the store with this user's password (a previous session is logged off). */
+  login: (username: string, password: string) => call<B.SessionInfo>("login", { username, password }),
+  logoff: (idle: boolean) => call<null>("logoff", { idle }),
+  /** Marks a value entered-in-error, with a reason (never an edit). */
+  markObservationInError: (observationId: B.ObservationId, reason: string) => call<null>("mark_observation_in_error", { observationId, reason }),
+  /** The provider's first free start at or after `from_local`. */
+  nextFreeSlot: (providerId: B.ProviderId, minutes: number, fromLocal: string) => call<string | null>("next_free_slot", { providerId, minutes, fromLocal }),
+  /** Opens a chart (audited). */
+  openChart: (mrn: string) => call<B.Chart>("open_chart", { mrn }),
+  /** What going back to `moment` would undo, before it is done. */
+  planPointInTimeRestore: (moment: string) => call<B.PointInTimePlan>("plan_point_in_time_restore", { moment }),
+  /** Records a vitals set (converted, flagged, BMI added). */
+  recordVitals: (mrn: string, readings: Array<B.VitalReading>) => call<B.VitalsSet>("record_vitals", { mrn, readings }),
+  /** Registers a patient; a likely duplicate registers nothing unless confirmed. */
+  registerPatient: (patient: B.NewPatient, confirmedNotDuplicate: boolean) => call<B.Registration>("register_patient", { patient, confirmedNotDuplicate }),
+  /** Opens a restricted chart in an emergency, with a reason (audited, flagged for review). */
+  requestEmergencyAccess: (mrn: string, reason: string) => call<B.EmergencyGrant>("request_emergency_access", { mrn, reason }),
+  /** Moves an appointment; a stale `expected_version` is a conflict. */
+  rescheduleAppointment: (id: B.AppointmentId, startsLocal: string, expectedVersion: number) => call<B.Appointment>("reschedule_appointment", { id, startsLocal, expectedVersion }),
+  /** Gives a user a new one-time password (and clears a lockout). */
+  resetPassword: (username: string) => call<string>("reset_password", { username }),
+  /** Restores a backup whole: decrypted and checked on its own connection, then swapped in (other commands are told the store is busy during the swap). */
+  restoreBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_backup", { path }, onProgress),
+  /** Brings the store back to a moment: the backup before it, checked, then the journal replayed. */
+  restoreToPointInTime: (moment: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_to_point_in_time", { moment }, onProgress),
+  /** Rotates the database key; other commands are told the store is busy meanwhile. */
+  rotateDataKey: () => call<null>("rotate_data_key", {}),
+  saveDraft: (formKey: string, payload: B.JsonValue) => call<null>("save_draft", { formKey, payload }),
+  /** The best 20 patients for a name (typos allowed), MRN, birth date or phone. */
+  searchPatients: (query: string) => call<Array<B.PatientHit>>("search_patients", { query }),
+  securitySettings: () => call<B.SecuritySettings>("security_settings", {}),
+  setAppointmentStatus: (id: B.AppointmentId, status: B.AppointmentStatus, reason: string | null) => call<B.Appointment>("set_appointment_status", { id, status, reason }),
+  setBackupSettings: (settings: B.BackupSettings) => call<B.BackupSettings>("set_backup_settings", { settings }),
+  /** Restricts a chart to its care team, or lifts the restriction. */
+  setPatientRestricted: (mrn: string, restricted: boolean) => call<null>("set_patient_restricted", { mrn, restricted }),
+  setSecuritySettings: (settings: B.SecuritySettings) => call<null>("set_security_settings", { settings }),
+  setUserRole: (username: string, role: B.Role) => call<null>("set_user_role", { username, role }),
+  /** Replaces the windows of the given weekdays (ISO 1 = Monday); minutes after local midnight. */
+  setWorkingHours: (providerId: B.ProviderId, weekdays: Array<number>, windows: Array<[number, number]>) => call<null>("set_working_hours", { providerId, weekdays, windows }),
+  /** The store's health: the last full check, and any damage found. */
+  storeHealth: () => call<B.StoreHealth>("store_health", {}),
+  /** Is there a store yet, and for which clinic (no key needed). */
+  storeOverview: () => call<B.StoreOverview>("store_overview", {}),
+  /** Any input in the window: resets the idle timer. Returns the seconds left. */
+  touch: () => call<number>("touch", {}),
+  /** Changes demographics; a stale `expected_version` is a conflict, nothing overwritten. */
+  updateDemographics: (mrn: string, change: B.DemographicsChange, expectedVersion: number) => call<null>("update_demographics", { mrn, change, expectedVersion }),
+  /** Decrypts and checks a backup completely, touching nothing. */
+  verifyBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.BackupFacts, B.BackupProgress>("verify_backup", { path }, onProgress),
+  /** The vital-signs table, for the form's checks as the nurse types. */
+  vitalDefinitions: () => call<Array<B.VitalDefinitionView>>("vital_definitions", {}),
+  /** The last 50 vitals sets, newest first. */
+  vitalsFlowsheet: (mrn: string) => call<Array<B.VitalsSet>>("vitals_flowsheet", { mrn }),
+  vitalsTrend: (mrn: string, kind: B.VitalKind) => call<Array<B.TrendPoint>>("vitals_trend", { mrn, kind }),
+  /** Seven local days from `first_day`. */
+  weekSchedule: (providerId: B.ProviderId | null, firstDay: string) => call<Array<B.Appointment>>("week_schedule", { providerId, firstDay }),
+  workingHours: (providerId: B.ProviderId) => call<Array<B.WorkingWindow>>("working_hours", { providerId }),
+  /** Writes a note (clinical for clinicians, nursing for nurses), or an addendum to one. */
+  writeNote: (mrn: string, title: string | null, body: string, parentNoteId: B.NoteId | null) => call<B.NoteId>("write_note", { mrn, title, body, parentNoteId }),
+};
