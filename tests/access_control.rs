@@ -62,7 +62,8 @@ fn five_wrong_passwords_lock_the_account_until_the_lock_period_ends() {
             action: Some("login.".into()),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .entries;
     let count = |action: &str| {
         failures
             .iter()
@@ -98,7 +99,8 @@ fn an_operation_after_the_idle_timeout_fails_and_drops_the_session() {
             action: Some("logoff.idle".into()),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .entries;
     assert_eq!(idle.len(), 1);
     assert_eq!(
         idle[0].occurred_at, "2026-11-02T08:19:59.000Z",
@@ -212,6 +214,7 @@ fn after_rekey_the_old_key_opens_nothing_and_everyone_still_logs_in() {
                 ..Default::default()
             })
             .unwrap()
+            .entries
             .len(),
         1
     );

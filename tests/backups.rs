@@ -38,10 +38,6 @@ fn register(session: &mut Session, given: &str, family: &str) -> (String, String
     }
 }
 
-fn open_raw(clinic: &Clinic) -> Connection {
-    clinicdesk_store::open_store(&clinic.data_dir.store_file(), &clinic.data_key()).unwrap()
-}
-
 /// Every row of every journaled table, as text, table by table: "the records".
 fn records(connection: &Connection) -> BTreeMap<String, Vec<String>> {
     let mut all = BTreeMap::new();
@@ -141,7 +137,7 @@ fn a_backup_taken_while_another_session_writes_holds_every_earlier_commit_and_re
         .unwrap();
     assert_eq!(outcome.backup.backup_id, backup.backup_id);
     drop(mona);
-    let store = open_raw(&clinic);
+    let store = clinic.raw_store();
     assert!(clinicdesk_store::integrity_problems(&store)
         .unwrap()
         .is_empty());
@@ -219,14 +215,16 @@ fn every_damaged_or_foreign_backup_is_refused_with_exit_6_and_changes_nothing_bu
         .unwrap();
     drop(other_manager);
     let foreign_bytes = std::fs::read(&foreign.path).unwrap();
-    let our_clinic_id: String = open_raw(&clinic)
+    let our_clinic_id: String = clinic
+        .raw_store()
         .query_row(
             "SELECT value FROM store_meta WHERE key = 'clinic_id'",
             [],
             |row| row.get(0),
         )
         .unwrap();
-    let their_clinic_id: String = open_raw(&other)
+    let their_clinic_id: String = other
+        .raw_store()
         .query_row(
             "SELECT value FROM store_meta WHERE key = 'clinic_id'",
             [],
@@ -332,7 +330,7 @@ fn every_damaged_or_foreign_backup_is_refused_with_exit_6_and_changes_nothing_bu
         }),
     ];
 
-    let live = open_raw(&clinic);
+    let live = clinic.raw_store();
     let records_before = records(&live);
     let mut mona = clinic.staff("mona");
     for (name, spoil) in spoils {
@@ -442,7 +440,7 @@ fn a_backup_from_the_previous_schema_version_restores_and_migrates() {
     // The clinic's backup key exists from its first backup.
     mona.create_backup(None, &mut quiet).unwrap();
     drop(mona);
-    let live = open_raw(&clinic);
+    let live = clinic.raw_store();
     let (public, secret): (String, Vec<u8>) = live
         .query_row(
             "SELECT public_key, secret_key FROM backup_keys",
@@ -482,7 +480,7 @@ fn a_backup_from_the_previous_schema_version_restores_and_migrates() {
     let outcome = mona.restore_backup(&file, &mut quiet).unwrap();
     assert_eq!(outcome.migrated_from_schema, Some(newest - 1));
     drop(mona);
-    let store = open_raw(&clinic);
+    let store = clinic.raw_store();
     assert_eq!(
         clinicdesk_store::applied_schema_version(&store).unwrap(),
         newest
@@ -546,7 +544,7 @@ fn point_in_time_restore_brings_back_exactly_the_records_of_the_chosen_moment() 
     clinic.clock.advance(minute);
     let moment = clinic.environment.now();
     let copy = clinic.folder.path().join("at-the-moment.db");
-    clinicdesk_store::copy_store_encrypted(&open_raw(&clinic), &copy, &clinic.data_key()).unwrap();
+    clinicdesk_store::copy_store_encrypted(&clinic.raw_store(), &copy, &clinic.data_key()).unwrap();
     clinic.clock.advance(minute);
 
     // Changes after the moment: they must be undone.
@@ -575,7 +573,7 @@ fn point_in_time_restore_brings_back_exactly_the_records_of_the_chosen_moment() 
     assert_eq!(outcome.replayed_transactions, plan.replayed_transactions);
     drop(mona);
 
-    let restored = open_raw(&clinic);
+    let restored = clinic.raw_store();
     let at_the_moment = clinicdesk_store::open_store(&copy, &clinic.data_key()).unwrap();
     assert_eq!(records(&restored), records(&at_the_moment));
     assert!(clinicdesk_store::integrity_problems(&restored)
@@ -691,7 +689,7 @@ fn a_failed_backup_is_recorded_and_shown_until_one_succeeds() {
         .error_message
         .unwrap()
         .contains("not-a-folder"));
-    let head = audit_head(&open_raw(&clinic));
+    let head = audit_head(&clinic.raw_store());
     assert!(head > 0);
     mona.set_backup_settings(BackupSettings {
         folder: clinic.folder.path().join("drive").display().to_string(),
@@ -731,7 +729,7 @@ fn a_failed_backup_is_recorded_and_shown_until_one_succeeds() {
 #[test]
 fn every_table_is_in_the_registry_and_the_journal_covers_every_column_of_every_journaled_one() {
     let clinic = Clinic::new();
-    let store = open_raw(&clinic);
+    let store = clinic.raw_store();
     let tables: Vec<String> = store
         .prepare(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
@@ -804,7 +802,7 @@ fn a_lost_workstation_is_rebuilt_from_a_backup_with_the_recovery_key() {
         )
         .unwrap();
     drop(mona);
-    let original = records(&open_raw(&clinic));
+    let original = records(&clinic.raw_store());
 
     let new_machine = clinicdesk_core::DataDir::new(clinic.folder.path().join("new-workstation"));
     let request = |recovery_key: &str, admin: &str| clinicdesk_core::NewWorkstationRestore {
@@ -912,7 +910,7 @@ fn a_store_past_one_gibibyte_holding_sqlites_lock_byte_page_backs_up_and_restore
     // SQLite never uses the page at 1 GiB (its lock byte); a store that large has that page and
     // must still restore. Found on the 16 GiB reference set.
     let clinic = Clinic::with_staff();
-    let live = open_raw(&clinic);
+    let live = clinic.raw_store();
     live.execute_batch(
         "CREATE TABLE padding_for_size (bytes BLOB NOT NULL);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 270000)
@@ -930,7 +928,7 @@ fn a_store_past_one_gibibyte_holding_sqlites_lock_byte_page_backs_up_and_restore
     mona.restore_backup(Path::new(&backup.path), &mut quiet)
         .unwrap();
     drop(mona);
-    let restored = open_raw(&clinic);
+    let restored = clinic.raw_store();
     let padding: i64 = restored
         .query_row("SELECT count(*) FROM padding_for_size", [], |row| {
             row.get(0)

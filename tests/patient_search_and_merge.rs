@@ -91,6 +91,7 @@ fn a_merge_moves_appointments_vitals_and_notes_and_can_be_undone() {
             reason: Some("Follow-up".into()),
             outside_hours_override: false,
             repeat: None,
+            repeated_hour: Default::default(),
         })
         .unwrap();
     clinic
@@ -180,7 +181,8 @@ fn a_merge_moves_appointments_vitals_and_notes_and_can_be_undone() {
             action: Some("patient.".into()),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .entries;
     assert!(
         trail.iter().any(|e| e.action == "patient.merge")
             && trail.iter().any(|e| e.action == "patient.unmerge")

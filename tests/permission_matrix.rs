@@ -358,6 +358,7 @@ fn operations() -> Vec<Operation> {
                     reason: None,
                     outside_hours_override: false,
                     repeat: None,
+                    repeated_hour: Default::default(),
                 })
                 .map(drop)
             },
@@ -366,8 +367,15 @@ fn operations() -> Vec<Operation> {
             name: "reschedule",
             allowed: &["front_desk"],
             run: |s, f, _| {
-                s.reschedule_appointment(&f.booked["manager"], day(6, 16, 0), None, None, false)
-                    .map(drop)
+                s.reschedule_appointment(
+                    &f.booked["manager"],
+                    day(6, 16, 0),
+                    Default::default(),
+                    None,
+                    None,
+                    false,
+                )
+                .map(drop)
             },
         },
         Operation {
@@ -532,6 +540,7 @@ fn audit_count(session: &mut Session) -> usize {
             ..Default::default()
         })
         .unwrap()
+        .entries
         .len()
 }
 
@@ -594,6 +603,7 @@ fn fixture(clinic: &Clinic) -> Fixture {
                     reason: None,
                     outside_hours_override: false,
                     repeat: None,
+                    repeated_hour: Default::default(),
                 })
                 .unwrap()
                 .remove(0)
@@ -686,7 +696,8 @@ fn every_operation_for_every_role_follows_the_matrix() {
                             limit: Some(100_000),
                             ..Default::default()
                         })
-                        .unwrap();
+                        .unwrap()
+                        .entries;
                     // The manager's own login and this session's login sit between; find the denial.
                     let denials: Vec<_> = entries[..entries.len() - audit_before]
                         .iter()

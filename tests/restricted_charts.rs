@@ -130,7 +130,8 @@ fn emergency_access_needs_a_reason_lasts_its_time_and_is_listed_for_review() {
             action: Some("emergency.".into()),
             ..Default::default()
         })
-        .unwrap();
+        .unwrap()
+        .entries;
     let actions: Vec<&str> = trail.iter().map(|entry| entry.action.as_str()).collect();
     assert_eq!(actions, ["emergency.review", "emergency.access"]);
     assert!(trail[1].details.contains("flagged_for_review"));

@@ -3,8 +3,9 @@
 //! stay put across a daylight-saving change.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-use clinicdesk_core::{AppointmentStatus, BookingRequest, ErrorCode, ProviderId, Repeat, Session};
-use clinicdesk_store::rusqlite::Connection;
+use clinicdesk_core::{
+    AppointmentStatus, BookingRequest, ErrorCode, ProviderId, Repeat, RepeatedHour, Session,
+};
 use clinicdesk_tests::Clinic;
 
 fn at(day: (i32, u32, u32), hour: u32, minute: u32) -> NaiveDateTime {
@@ -61,15 +62,8 @@ fn request(mrn: &str, provider: &ProviderId, start: NaiveDateTime, minutes: u32)
         reason: None,
         outside_hours_override: false,
         repeat: None,
+        repeated_hour: RepeatedHour::First,
     }
-}
-
-fn raw_store(clinic: &Clinic) -> Connection {
-    let connection = Connection::open(clinic.data_dir.store_file()).unwrap();
-    connection
-        .pragma_update(None, "key", clinic.data_key().sqlcipher_literal().as_str())
-        .unwrap();
-    connection
 }
 
 #[test]
@@ -131,7 +125,7 @@ fn double_booking_a_provider_or_a_patient_is_refused_by_the_code_and_by_the_stor
         .expect("back to back is fine");
 
     // Bypassing the code: the store's triggers refuse the same overlaps.
-    let store = raw_store(&clinic);
+    let store = clinic.raw_store();
     let ids: (String, String, String) = store
         .query_row(
             "SELECT a.clinic_id, a.patient_id, (SELECT id FROM patients WHERE mrn = ?1) FROM appointments a LIMIT 1",
@@ -393,6 +387,7 @@ fn reschedule_checks_versions_and_next_free_slot_skips_busy_and_closed_time() {
         .reschedule_appointment(
             &booked[0].id,
             at((2026, 11, 3), 14, 0),
+            RepeatedHour::First,
             None,
             Some(booked[0].version),
             false,
@@ -404,6 +399,7 @@ fn reschedule_checks_versions_and_next_free_slot_skips_busy_and_closed_time() {
         .reschedule_appointment(
             &booked[0].id,
             at((2026, 11, 3), 15, 0),
+            RepeatedHour::First,
             None,
             Some(booked[0].version),
             false,
@@ -413,7 +409,14 @@ fn reschedule_checks_versions_and_next_free_slot_skips_busy_and_closed_time() {
     assert_eq!(stale.code, ErrorCode::Conflict);
     assert!(stale.message.contains("changed by someone else"));
     let onto = frank
-        .reschedule_appointment(&booked[0].id, at((2026, 11, 3), 9, 0), None, None, false)
+        .reschedule_appointment(
+            &booked[0].id,
+            at((2026, 11, 3), 9, 0),
+            RepeatedHour::First,
+            None,
+            None,
+            false,
+        )
         .err()
         .unwrap();
     assert_eq!(onto.code, ErrorCode::Conflict);
@@ -473,5 +476,53 @@ fn nine_oclock_stays_nine_oclock_across_the_daylight_saving_change() {
     assert!(
         gap.err().unwrap().message.contains("does not exist"),
         "02:30 on the spring-forward night does not exist"
+    );
+}
+
+#[test]
+fn a_time_in_the_repeated_autumn_hour_is_the_first_unless_the_second_is_asked_for_and_says_which() {
+    let Desk {
+        clinic,
+        provider,
+        patient,
+        ..
+    } = desk();
+    clinic
+        .clock
+        .set(Utc.with_ymd_and_hms(2026, 10, 12, 8, 0, 0).unwrap());
+    let mut frank: Session = clinic.staff("frank");
+    // Berlin's clocks go back from 03:00 to 02:00 on 25 October 2026: 02:30 happens twice.
+    let night = BookingRequest {
+        outside_hours_override: true,
+        ..request(&patient, &provider, at((2026, 10, 25), 2, 30), 15)
+    };
+    let first = frank.book_appointment(&night).unwrap();
+    assert_eq!(first[0].local_start, "2026-10-25 02:30");
+    assert_eq!(first[0].starts_at, "2026-10-25T00:30:00.000Z");
+    assert_eq!(
+        first[0].clock_note.as_deref(),
+        Some("the first 02:30 (before the clocks go back, UTC+02:00)")
+    );
+    let second = frank
+        .book_appointment(&BookingRequest {
+            repeated_hour: RepeatedHour::Second,
+            ..night.clone()
+        })
+        .unwrap();
+    assert_eq!(second[0].local_start, "2026-10-25 02:30");
+    assert_eq!(second[0].starts_at, "2026-10-25T01:30:00.000Z");
+    assert_eq!(
+        second[0].clock_note.as_deref(),
+        Some("the second 02:30 (after the clocks go back, UTC+01:00)")
+    );
+    let ordinary = frank
+        .book_appointment(&BookingRequest {
+            repeated_hour: RepeatedHour::Second,
+            ..request(&patient, &provider, at((2026, 10, 26), 9, 0), 15)
+        })
+        .unwrap();
+    assert_eq!(
+        ordinary[0].clock_note, None,
+        "an ordinary hour needs no note"
     );
 }

@@ -117,6 +117,7 @@ fn every_synced_write_has_one_outbox_row_per_changed_row_and_an_audit_entry() {
         reason: Some("cough".into()),
         outside_hours_override: true,
         repeat: None,
+        repeated_hour: Default::default(),
     };
 
     check(&clinic, "frank", "register", |s| {

@@ -1,5 +1,5 @@
-//! The committed TypeScript (types and command wrappers) matches the Rust, and every type a
-//! command names is declared.
+//! The committed TypeScript (types, command wrappers and text limits) matches the Rust, and
+//! every type a command names is declared.
 
 fn check(file: &str, generated: String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,6 +30,11 @@ fn the_committed_command_wrappers_are_current() {
         "commands.ts",
         clinicdesk_desktop::bindings::typescript_commands(),
     );
+}
+
+#[test]
+fn the_committed_text_limits_are_current() {
+    check("limits.ts", clinicdesk_core::limits_typescript_module());
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! store: first run with demo data and login; an administrator adds a user and changes a role;
 //! that user must change the one-time password; the front desk registers, books, reschedules and
 //! checks in; a nurse records vitals (abnormal flagged, implausible refused); a clinician writes a
-//! note; a manager reviews the audit trail; idle logoff keeps a half-typed form for the same user.
+//! note; a manager reviews the audit trail; idle logoff keeps a half-typed form for the same user;
+//! a byte of a table is changed, everyone is told, and the manager restores from that screen; the
+//! first page is damaged, nobody can sign in, and the recovery key restores from the sign-in
+//! screen.
 //! Each main screen is saved as a PNG (`target/e2e-screenshots/`, and `docs/screenshots/` with
 //! `UPDATE_SCREENSHOTS=1`).
 
@@ -575,5 +578,55 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         Some("150"),
         "the half-typed value came back"
     );
+    app.stop().await;
+
+    // A disk fault changes one byte of a table: everyone is told, and the manager restores the
+    // latest backup from the same screen; the records are back and the app works again.
+    clinicdesk_tests::damage_store_page(data.path(), "admin", ADMIN_PASSWORD, "patients");
+    let app = Desktop::start(data.path()).await;
+    app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.wait_text("[data-testid=store-damaged]", "damaged")
+        .await;
+    app.wait_text("[data-testid=store-damaged]", "Ask a clinic manager")
+        .await;
+    app.screenshot("19-store-damaged").await;
+    app.logoff().await;
+    app.login("demo.manager", STAFF_PASSWORD).await;
+    app.wait_text("[data-testid=store-damaged]", "Restore the latest backup")
+        .await;
+    app.wait_text("[data-testid=backup-list]", "demo.manager")
+        .await;
+    app.click("Restore…").await;
+    app.find("[role=alertdialog]").await;
+    app.click("Yes, restore").await;
+    app.wait_text("[data-testid=restore-result]", "Restored")
+        .await;
+    // Repaired: the manager's own screens are back.
+    app.button("Audit & review").await;
+    app.logoff().await;
+    app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.click("Patients").await;
+    app.fill("#search", &mrn).await;
+    app.wait_text("#results", &mrn).await;
+    app.stop().await;
+
+    // Damage to the first page keeps everyone from signing in: the sign-in screen offers the
+    // restore with the recovery key, and afterwards everyone signs in with their own password.
+    clinicdesk_tests::damage_store_page(data.path(), "admin", ADMIN_PASSWORD, "first page");
+    let app = Desktop::start(data.path()).await;
+    app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.wait_text("[data-testid=login-error]", "cannot be opened")
+        .await;
+    app.wait_text("[data-testid=recovery-restore]", "demo.manager")
+        .await;
+    app.fill("#recovery-key", &key).await;
+    app.screenshot("20-restore-with-recovery-key").await;
+    app.click("Restore this backup").await;
+    app.wait_text("[data-testid=recovery-result]", "Restored the backup")
+        .await;
+    app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.click("Patients").await;
+    app.fill("#search", &mrn).await;
+    app.wait_text("#results", &mrn).await;
     app.stop().await;
 }

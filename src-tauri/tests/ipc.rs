@@ -192,7 +192,7 @@ fn no_command_returns_data_a_role_may_not_see() {
                 .call("audit_list", json!({ "filter": { "limit": 10000 } }))
                 .unwrap();
             assert!(
-                entries
+                entries["entries"]
                     .as_array()
                     .unwrap()
                     .iter()

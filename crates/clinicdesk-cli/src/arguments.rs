@@ -1,11 +1,19 @@
 //! Arguments as people type them, turned into core values: dates (`2026-11-23`), local times
-//! (`2026-11-23 09:30`), moments (`2026-11-01T08:00:00Z`), weekday lists (`1-5`, `1,3,5`),
+//! (`2026-11-23 09:30`), counts (`15`), moments (`2026-11-01T08:00:00Z`), weekday lists (`1-5`, `1,3,5`),
 //! working windows (`08:00-12:00`) and vital signs with units (`98.6F`, `150lb`, `70 in`).
 //! Each refuses what it cannot read with a usage or invalid-input error that says what it
 //! expected, and never panics, whatever the text (fuzzed in `fuzz/`).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clinicdesk_core::{visible, Error, ErrorCode, Result, VitalKind, VitalReading};
+
+/// A whole number of 0 or more (minutes, weeks, a limit), for clap's `value_parser`: `-15` or
+/// `ten` is refused saying what is wanted.
+pub fn count(text: &str) -> std::result::Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("{:?} is not a whole number of 0 or more", visible(text)))
+}
 
 /// A calendar date, `YYYY-MM-DD`.
 pub fn date(text: &str) -> Result<NaiveDate> {

@@ -1,6 +1,5 @@
 //! `clinicdesk audit …`: list, verify and export the audit trail, and a patient's access report.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -25,7 +24,7 @@ pub(crate) struct AuditFilterArgs {
     /// Up to (not including) this time.
     #[arg(long)]
     to: Option<String>,
-    #[arg(long)]
+    #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
     limit: Option<u32>,
 }
 
@@ -85,10 +84,10 @@ pub(crate) fn run_audit(session: &mut Session, command: AuditCommand, out: &Outp
         }
         AuditCommand::List(args) => {
             let filter = audit_filter(session, args)?;
-            let entries = session.audit_list(&filter)?;
-            out.value(serde_json::to_value(&entries).unwrap_or_default(), || {
+            let listing = session.audit_list(&filter)?;
+            out.value(serde_json::to_value(&listing).unwrap_or_default(), || {
                 let mut text = String::new();
-                for entry in &entries {
+                for entry in &listing.entries {
                     text.push_str(&format!(
                         "#{:<6} {} {:<16} {:<24} {:<8} {}\n",
                         entry.seq,
@@ -96,14 +95,19 @@ pub(crate) fn run_audit(session: &mut Session, command: AuditCommand, out: &Outp
                         entry.username.as_deref().unwrap_or("-"),
                         entry.action,
                         entry.outcome,
-                        entry.object_id.as_deref().unwrap_or("")
+                        what_it_concerned(entry)
                     ));
                 }
-                if text.is_empty() {
-                    "No audit entries match.".to_owned()
-                } else {
-                    text.trim_end().to_owned()
+                if listing.entries.is_empty() {
+                    text.push_str("No audit entries match.\n");
                 }
+                if listing.hidden_from_your_role > 0 {
+                    text.push_str(&format!(
+                        "{} more entries match but are not security events, so your role does not see them (the gaps in the numbers).\n",
+                        listing.hidden_from_your_role
+                    ));
+                }
+                text.trim_end().to_owned()
             });
         }
         AuditCommand::Export {
@@ -124,12 +128,15 @@ pub(crate) fn run_audit(session: &mut Session, command: AuditCommand, out: &Outp
                         Error::invalid_input(format!("cannot write {}: {error}", path.display()))
                     })?;
                     let count = session.audit_export_csv(&filter, file)?;
-                    eprintln!("Exported {count} entries to {}", path.display());
+                    crate::output::notice(&format!(
+                        "Exported {count} entries to {}\n",
+                        path.display()
+                    ));
                 }
                 None => {
                     let mut buffer = Vec::new();
                     session.audit_export_csv(&filter, &mut buffer)?;
-                    std::io::stdout().write_all(&buffer)?;
+                    out.bytes(&buffer);
                 }
             }
         }
@@ -156,4 +163,15 @@ pub(crate) fn run_audit(session: &mut Session, command: AuditCommand, out: &Outp
         }
     }
     Ok(())
+}
+
+/// The object an entry concerns; for a refusal, the operation that was refused.
+fn what_it_concerned(entry: &clinicdesk_core::AuditEntry) -> String {
+    if entry.outcome == "denied" {
+        let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap_or_default();
+        if let Some(operation) = details["operation"].as_str() {
+            return format!("refused: {}", operation.replace(['.', '_'], " "));
+        }
+    }
+    entry.object_id.clone().unwrap_or_default()
 }

@@ -22,6 +22,10 @@ pub(crate) enum BackupCommand {
         #[arg(long, value_name = "USERNAME")]
         admin: String,
     },
+    /// When this workstation's store is so damaged that nobody can sign in, restore a backup over
+    /// it with the clinic's recovery key (everyone's password keeps working; the damaged store is
+    /// kept in `rollback/`). No login.
+    RestoreDamaged { file: PathBuf },
 }
 
 /// The backup commands that run as a signed-in manager or administrator (`--as`).
@@ -62,11 +66,11 @@ pub(crate) enum SignedInBackupCommand {
         /// HH:MM in the clinic's time zone; "" to switch scheduled backups off.
         #[arg(long, value_name = "HH:MM")]
         daily_at: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         keep_daily: Option<u32>,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         keep_weekly: Option<u32>,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         keep_monthly: Option<u32>,
     },
     /// Run the scheduled backup now if it is due (for a timer when the desktop app is closed).
@@ -80,14 +84,16 @@ fn progress_printer(out: &Output) -> impl FnMut(BackupProgress) + '_ {
         let percent = (progress.done_bytes * 100).checked_div(progress.total_bytes);
         if !out.json && percent.is_some() && shown != Some((progress.stage, percent)) {
             shown = Some((progress.stage, percent));
-            eprint!(
-                "\r{:?}: {:>3}%",
+            crate::output::notice(&format!(
+                "\r{:?}: {:>3}%{}",
                 progress.stage,
-                progress.done_bytes * 100 / progress.total_bytes
-            );
-            if progress.done_bytes == progress.total_bytes {
-                eprintln!();
-            }
+                progress.done_bytes * 100 / progress.total_bytes,
+                if progress.done_bytes == progress.total_bytes {
+                    "\n"
+                } else {
+                    ""
+                }
+            ));
         }
     }
 }
@@ -277,7 +283,7 @@ pub(crate) fn restore_new(
 ) -> Result<()> {
     let recovery_key = secrets.recovery_key()?;
     let admin_password = secrets.new_password(&format!("New password for {admin}"))?;
-    eprintln!("Tuning the key derivation for this machine…");
+    crate::output::notice("Tuning the key derivation for this machine…\n");
     let outcome = clinicdesk_core::restore_onto_new_workstation(
         data_dir,
         clinicdesk_core::NewWorkstationRestore {
@@ -295,6 +301,33 @@ pub(crate) fn restore_new(
             "Restored the backup made {} into {}.\n{admin} can log in with the new password. Everyone else needs a new password from an administrator (clinicdesk user reset-password USERNAME --as {admin}): their passwords were on the lost workstation.",
             outcome.backup.created_at,
             data_dir.root().display()
+        )
+    });
+    Ok(())
+}
+
+/// `backup restore-damaged`: no session; the recovery key is read like that of `restore-new`.
+pub(crate) fn restore_damaged(
+    data_dir: &clinicdesk_core::DataDir,
+    file: &std::path::Path,
+    secrets: &mut crate::secrets::Secrets,
+    environment: &clinicdesk_core::Environment,
+    out: &Output,
+) -> Result<()> {
+    let recovery_key = secrets.recovery_key()?;
+    let outcome = clinicdesk_core::restore_unreadable_store(
+        data_dir,
+        clinicdesk_core::UnreadableStoreRestore {
+            backup_file: file.to_owned(),
+            recovery_key,
+        },
+        environment,
+        &mut progress_printer(out),
+    )?;
+    out.value(serde_json::json!(outcome), || {
+        format!(
+            "Restored the backup made {} over the damaged store, which is kept as {}.\nEveryone signs in with their usual password. Changes made after the backup are not in the restored store.",
+            outcome.backup.created_at, outcome.rollback_copy
         )
     });
     Ok(())

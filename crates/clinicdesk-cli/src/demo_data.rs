@@ -20,13 +20,13 @@ pub(crate) fn run_demo_data(
         Some("demo.doctor"),
         |rows| {
             if !out.json {
-                eprint!("\r{rows} rows written…");
+                crate::output::notice(&format!("\r{rows} rows written…"));
             }
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();
     if !out.json {
-        eprintln!();
+        crate::output::notice("\n");
     }
     out.value(
         serde_json::json!({

@@ -18,7 +18,7 @@ mod vitals;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use clinicdesk_core::{Environment, InitRequest, Result, Session};
 
 use crate::output::Output;
@@ -138,25 +138,93 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // A panic is a bug: the person sees one line and exit 1, never a Rust backtrace (the
+    // command's session is logged off on the way out, see `signing_in`).
+    std::panic::set_hook(Box::new(|_| {}));
+    let json = std::env::args_os().any(|argument| argument == "--json");
+    if let Err(error) = arguments_are_text() {
+        return report(&error, json);
+    }
+    let cli = match command_line()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    let json = cli.json;
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if json {
-                eprintln!("{}", serde_json::to_string(&error).unwrap_or_default());
-            } else {
-                eprintln!("clinicdesk: {} [{}]", error.message, error.code);
-            }
-            ExitCode::from(error.exit_code() as u8)
+    match std::panic::catch_unwind(move || run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => report(&error, json),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no details");
+            report(
+                &clinicdesk_core::Error::unexpected(format!(
+                    "An unexpected problem stopped this command ({what}); nothing half-done was saved. Please report it with what you typed"
+                )),
+                json,
+            )
         }
     }
+}
+
+/// The command line, where a negative number is a value rather than an option: `--minutes -15`
+/// is then refused for what it is ("invalid value '-15' for '--minutes'"), not as an unknown
+/// option `-1`.
+fn command_line() -> clap::Command {
+    fn negatives_are_values(command: clap::Command) -> clap::Command {
+        command
+            .allow_negative_numbers(true)
+            .mut_subcommands(negatives_are_values)
+    }
+    negatives_are_values(Cli::command())
+}
+
+/// Prints `error` on standard error (as JSON with `--json`) and gives its exit code.
+fn report(error: &clinicdesk_core::Error, json: bool) -> ExitCode {
+    use std::io::Write;
+    let line = if json {
+        serde_json::to_string(error).unwrap_or_default()
+    } else {
+        format!(
+            "clinicdesk: {} [{}]",
+            output::terminal_safe(&error.message),
+            error.code
+        )
+    };
+    let _ = writeln!(std::io::stderr(), "{line}");
+    ExitCode::from(error.exit_code() as u8)
+}
+
+/// Refuses an argument that is not valid text, naming the option it was given to.
+fn arguments_are_text() -> Result<()> {
+    let mut previous = None;
+    for argument in std::env::args_os().skip(1) {
+        if argument.to_str().is_none() {
+            let field = previous
+                .as_deref()
+                .and_then(|flag: &str| flag.strip_prefix("--"))
+                .unwrap_or("argument")
+                .replace('-', "_");
+            return Err(clinicdesk_core::Error::invalid_field(
+                &field,
+                format!(
+                    "The value given {} is not valid text (UTF-8); type it again",
+                    previous
+                        .map(|flag| format!("to {flag}"))
+                        .unwrap_or_else(|| String::from("as an argument"))
+                ),
+            ));
+        }
+        previous = argument.to_str().map(str::to_owned);
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -165,7 +233,7 @@ fn run(cli: Cli) -> Result<()> {
         username: cli.as_user,
     };
     let environment = Environment::system();
-    let out = Output { json: cli.json };
+    let out = Output::new(cli.json);
     let mut secrets = Secrets::new();
     match cli.command {
         Command::Init {
@@ -175,7 +243,7 @@ fn run(cli: Cli) -> Result<()> {
             time_zone,
         } => {
             let password = secrets.new_password("Password for the new administrator")?;
-            eprintln!("Tuning the key derivation for this machine…");
+            output::notice("Tuning the key derivation for this machine…\n");
             let outcome = clinicdesk_core::init(
                 &data_dir,
                 InitRequest {
@@ -299,6 +367,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Backup {
             command: backups::BackupCommand::RestoreNew { file, admin },
         } => backups::restore_new(&data_dir, &file, &admin, &mut secrets, &environment, &out),
+        Command::Backup {
+            command: backups::BackupCommand::RestoreDamaged { file },
+        } => backups::restore_damaged(&data_dir, &file, &mut secrets, &environment, &out),
         Command::Backup {
             command: backups::BackupCommand::SignedIn(command),
         } => with_session(&data_dir, &login, &environment, &mut secrets, |session| {

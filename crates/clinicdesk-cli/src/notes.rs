@@ -29,7 +29,7 @@ pub(crate) enum NoteCommand {
         patient: String,
         #[arg(long)]
         search: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = clinicdesk_cli::arguments::count)]
         limit: u32,
     },
 }

@@ -177,9 +177,9 @@ pub(crate) fn run_patient(
                         })
                         .collect();
                     if out.json {
-                        println!(
-                            "{}",
-                            serde_json::to_string_pretty(&candidates).unwrap_or_default()
+                        out.value(
+                            serde_json::to_value(&candidates).unwrap_or_default(),
+                            String::new,
                         );
                     }
                     Err(Error::conflict(format!(
@@ -333,10 +333,10 @@ pub(crate) fn run_emergency(
         EmergencyCommand::Open { patient, reason } => {
             let grant = session.request_emergency_access(&patient, &reason)?;
             let chart = session.open_chart(&patient)?;
-            eprintln!(
-                "Emergency access until {} UTC. This access is recorded and will be reviewed.",
+            crate::output::notice(&format!(
+                "Emergency access until {} UTC. This access is recorded and will be reviewed.\n",
                 grant.expires_at
-            );
+            ));
             print_chart(out, &chart);
         }
         EmergencyCommand::List { all } => {

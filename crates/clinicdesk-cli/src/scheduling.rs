@@ -6,7 +6,7 @@ use clap::Subcommand;
 use clinicdesk_cli::arguments::{date, local_time, weekdays, window};
 use clinicdesk_core::{
     AppointmentId, AppointmentStatus, AppointmentTypeId, BookingRequest, ProviderId, Repeat,
-    Result, Session,
+    RepeatedHour, Result, Session,
 };
 
 use crate::output::Output;
@@ -46,7 +46,7 @@ pub(crate) enum ProviderCommand {
     AddType {
         #[arg(long)]
         name: String,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         minutes: u32,
     },
     Types,
@@ -63,7 +63,7 @@ pub(crate) enum AppointmentCommand {
         /// Local time in the clinic's zone, `YYYY-MM-DD HH:MM`.
         #[arg(long)]
         at: String,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         minutes: Option<u32>,
         #[arg(long = "type")]
         type_id: Option<String>,
@@ -73,18 +73,26 @@ pub(crate) enum AppointmentCommand {
         #[arg(long)]
         outside_hours: bool,
         /// Repeat every N weeks (needs --until or --times).
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         every_weeks: Option<u32>,
         #[arg(long)]
         until: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         times: Option<u32>,
+        /// On the night the clocks go back, which of the two times --at names: first (the
+        /// default) or second.
+        #[arg(long, default_value = "first")]
+        repeated_hour: String,
     },
     Reschedule {
         appointment_id: String,
         #[arg(long)]
         at: String,
-        #[arg(long)]
+        /// On the night the clocks go back, which of the two times --at names: first (the
+        /// default) or second.
+        #[arg(long, default_value = "first")]
+        repeated_hour: String,
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         minutes: Option<u32>,
         /// The version you saw; refused if someone changed it since.
         #[arg(long)]
@@ -115,7 +123,7 @@ pub(crate) enum AppointmentCommand {
     NextFree {
         #[arg(long)]
         provider: String,
-        #[arg(long)]
+        #[arg(long, value_parser = clinicdesk_cli::arguments::count)]
         minutes: u32,
         /// Local time to search from, default now.
         #[arg(long)]
@@ -133,7 +141,7 @@ fn print_appointments(out: &Output, appointments: &[clinicdesk_core::Appointment
             appointments
                 .iter()
                 .map(|a| {
-                    format!(
+                    let line = format!(
                         "{}–{}  {:<12} {:<24} MRN {}  {:<11} {}",
                         a.local_start,
                         &a.local_end[11..],
@@ -142,7 +150,11 @@ fn print_appointments(out: &Output, appointments: &[clinicdesk_core::Appointment
                         a.mrn,
                         a.status,
                         a.id
-                    )
+                    );
+                    match &a.clock_note {
+                        Some(note) => format!("{line}\n  starts at {note}"),
+                        None => line,
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
@@ -279,6 +291,7 @@ pub(crate) fn run_appointment(
             every_weeks,
             until,
             times,
+            repeated_hour,
         } => {
             let repeat = match (every_weeks, &until, times) {
                 (None, None, None) => None,
@@ -300,12 +313,14 @@ pub(crate) fn run_appointment(
                 reason,
                 outside_hours_override: outside_hours,
                 repeat,
+                repeated_hour: RepeatedHour::from_code(&repeated_hour)?,
             })?;
             print_appointments(out, &booked);
         }
         AppointmentCommand::Reschedule {
             appointment_id,
             at,
+            repeated_hour,
             minutes,
             expect_version,
             outside_hours,
@@ -313,6 +328,7 @@ pub(crate) fn run_appointment(
             let moved = session.reschedule_appointment(
                 &AppointmentId::parse(&appointment_id)?,
                 local_time(&at)?,
+                RepeatedHour::from_code(&repeated_hour)?,
                 minutes,
                 expect_version,
                 outside_hours,

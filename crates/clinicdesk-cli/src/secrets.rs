@@ -59,7 +59,9 @@ impl Secrets {
             return Ok(SlotSecret::new(password));
         }
         if Self::interactive() {
-            eprintln!("At least 12 characters; a few unrelated words make a good password.");
+            crate::output::notice(
+                "At least 12 characters; a few unrelated words make a good password.\n",
+            );
             let first = Self::prompt(label)?;
             let second = Self::prompt("Type it again")?;
             if first != second {

@@ -45,7 +45,16 @@ pub(crate) fn with_session(
             clinicdesk_core::note_store_damage(data_dir, error, environment.now())
         })?;
     drop(password);
-    let outcome = work(&mut session);
+    // A bug that panics still ends the session properly (the logoff is audited), then goes on
+    // to `main`, which reports it in one line.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut session)));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let _ = session.logoff(LogoffReason::Manual);
+            std::panic::resume_unwind(panic);
+        }
+    };
     session.note_outcome(&outcome);
     finish(session, outcome)
 }

@@ -36,7 +36,7 @@ pub(crate) enum VitalsCommand {
     List {
         #[arg(long)]
         patient: String,
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = clinicdesk_cli::arguments::count)]
         limit: u32,
     },
     /// One vital over time.

@@ -299,6 +299,18 @@ pub(crate) fn verify_chain(connection: &Connection) -> Result<AuditVerification>
     Ok(AuditVerification { entries, head_hash })
 }
 
+/// A page of the trail as a role may see it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditListing {
+    pub entries: Vec<AuditEntry>,
+    /// True when the role sees security events only (administrators).
+    pub security_events_only: bool,
+    /// Entries that match the filter but are not shown to this role (their numbers are the
+    /// gaps in the sequence): said, never left unexplained.
+    pub hidden_from_your_role: i64,
+}
+
 /// Filters for listing the trail; all are optional and combine with AND.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -314,16 +326,27 @@ pub struct AuditFilter {
 
 /// Action families an administrator (security events only) may read.
 pub const SECURITY_ACTION_FAMILIES: &[&str] = &[
-    "login", "logoff", "session", "user", "settings", "key", "store", "audit", "backup", "restore",
-    "recovery", "security",
+    "login",
+    "logoff",
+    "session",
+    "user",
+    "settings",
+    "key",
+    "store",
+    "audit",
+    "backup",
+    "restore",
+    "recovery",
+    "security",
+    "permission",
 ];
 
-pub(crate) fn list(
-    connection: &Connection,
+/// The WHERE clause (and its values) of `filter`, within the role's scope.
+fn filter_clause(
     filter: &AuditFilter,
     security_only: bool,
-) -> Result<Vec<AuditEntry>> {
-    let mut sql = String::from("SELECT * FROM audit_log WHERE 1 = 1");
+) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("WHERE 1 = 1");
     let mut values: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(username) = &filter.username {
         values.push(username.to_lowercase().into());
@@ -360,9 +383,18 @@ pub(crate) fn list(
             families.join(", ")
         ));
     }
-    sql.push_str(" ORDER BY seq DESC");
+    (sql, values)
+}
+
+pub(crate) fn list(
+    connection: &Connection,
+    filter: &AuditFilter,
+    security_only: bool,
+) -> Result<Vec<AuditEntry>> {
+    check_filter(filter)?;
+    let (clause, values) = filter_clause(filter, security_only);
     let limit = filter.limit.unwrap_or(1000).min(100_000);
-    sql.push_str(&format!(" LIMIT {limit}"));
+    let sql = format!("SELECT * FROM audit_log {clause} ORDER BY seq DESC LIMIT {limit}");
     let mut statement = connection
         .prepare(&sql)
         .map_err(sql_error("listing the audit trail"))?;
@@ -371,6 +403,41 @@ pub(crate) fn list(
         .map_err(sql_error("listing the audit trail"))?;
     rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(sql_error("listing the audit trail"))
+}
+
+/// Refuses filter texts no username or action could match: over 100 characters, or holding
+/// control or text-direction characters.
+fn check_filter(filter: &AuditFilter) -> Result<()> {
+    use crate::validation::{field, optional_line};
+    optional_line(
+        field("username", "the username filter"),
+        filter.username.as_deref().unwrap_or_default(),
+        crate::limits::AUDIT_FILTER.max,
+    )?;
+    optional_line(
+        field("action", "the action filter"),
+        filter.action.as_deref().unwrap_or_default(),
+        crate::limits::AUDIT_FILTER.max,
+    )?;
+    Ok(())
+}
+
+/// How many entries match `filter` but lie outside the security events a role may see.
+pub(crate) fn count_outside_security_events(
+    connection: &Connection,
+    filter: &AuditFilter,
+) -> Result<i64> {
+    let count = |security_only: bool| -> Result<i64> {
+        let (clause, values) = filter_clause(filter, security_only);
+        connection
+            .query_row(
+                &format!("SELECT count(*) FROM audit_log {clause}"),
+                rusqlite::params_from_iter(values),
+                |row| row.get(0),
+            )
+            .map_err(sql_error("counting the audit trail"))
+    };
+    Ok(count(false)? - count(true)?)
 }
 
 /// Writes entries as CSV (header row first).

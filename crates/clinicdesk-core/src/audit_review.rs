@@ -3,7 +3,7 @@
 use clinicdesk_error::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, AuditEntry, AuditFilter, AuditVerification};
+use crate::audit::{self, AuditFilter, AuditListing, AuditVerification};
 use crate::ids::PatientId;
 use crate::permission::Permission;
 use crate::session::Session;
@@ -31,9 +31,18 @@ impl Session {
         }
     }
 
-    pub fn audit_list(&mut self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    pub fn audit_list(&mut self, filter: &AuditFilter) -> Result<AuditListing> {
         let security_only = self.audit_scope("audit.list")?;
-        audit::list(self.connection()?, filter, security_only)
+        let connection = self.connection()?;
+        Ok(AuditListing {
+            entries: audit::list(connection, filter, security_only)?,
+            security_events_only: security_only,
+            hidden_from_your_role: if security_only {
+                audit::count_outside_security_events(connection, filter)?
+            } else {
+                0
+            },
+        })
     }
 
     /// Verifies the whole chain; an `integrity_failure` error names the first bad entry.

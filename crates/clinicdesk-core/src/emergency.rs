@@ -64,17 +64,13 @@ impl Session {
             Some(Permission::EmergencyUse),
             Some(&patient_id),
         )?;
-        let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-        if reason.chars().count() < MIN_REASON_CHARS {
-            return Err(Error::invalid_input(format!(
-                "emergency access needs a reason of at least {MIN_REASON_CHARS} characters (what is the emergency?); nothing was opened"
-            )));
-        }
-        if reason.chars().count() > 1000 {
-            return Err(Error::invalid_input(
-                "the reason must be at most 1000 characters",
-            ));
-        }
+        let reason = crate::validation::reason(
+            crate::validation::field("reason", "the reason"),
+            reason,
+            MIN_REASON_CHARS,
+            crate::limits::EMERGENCY_REASON.max,
+            "Emergency access needs a reason: what is the emergency? Nothing was opened",
+        )?;
         let minutes = settings::read_integer(self.connection()?, "emergency_access_minutes")?;
         let expires = now + Duration::minutes(minutes);
         let by = self.user().id.to_string();
@@ -162,7 +158,12 @@ impl Session {
             )));
         }
         let by = self.user().id.to_string();
-        let note = note.trim().to_owned();
+        let note = crate::validation::optional_line(
+            crate::validation::field("note", "the review note"),
+            note,
+            crate::limits::REVIEW_NOTE.max,
+        )?
+        .unwrap_or_default();
         self.write(|transaction| {
             let before = transaction.row_json(Table::EmergencyAccessGrants, grant_id)?;
             transaction

@@ -18,6 +18,7 @@ mod emergency;
 mod environment;
 mod ids;
 mod keys;
+mod limits;
 mod mrn;
 mod notes;
 mod password_policy;
@@ -42,13 +43,14 @@ mod vitals;
 #[cfg(feature = "bench-api")]
 pub mod bench_api;
 
-pub use audit::{AuditEntry, AuditFilter, AuditOutcome, AuditVerification};
+pub use audit::{AuditEntry, AuditFilter, AuditListing, AuditOutcome, AuditVerification};
 pub use audit_review::AccessReportLine;
 pub use backup_schedule::RetentionPolicy;
 pub use backups::{
-    restore_onto_new_workstation, BackupFacts, BackupJob, BackupProgress, BackupRun,
-    BackupSettings, BackupStage, BackupStatus, NewWorkstationRestore, PointInTimePlan, RestoreJob,
-    RestoreOutcome, StagedRestore, VerifyJob,
+    backups_found_in, default_backup_folder, restore_onto_new_workstation,
+    restore_unreadable_store, BackupFacts, BackupJob, BackupProgress, BackupRun, BackupSettings,
+    BackupStage, BackupStatus, NewWorkstationRestore, PointInTimePlan, RestoreJob, RestoreOutcome,
+    StagedRestore, UnreadableStoreRestore, VerifyJob,
 };
 pub use clinicdesk_error::{Error, ErrorCode, Result};
 pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
@@ -62,6 +64,7 @@ pub use ids::{
     AppointmentId, AppointmentTypeId, ConflictId, GrantId, MergeId, NoteId, ObservationId,
     PatientId, ProviderId, UserId, VitalsSetId,
 };
+pub use limits::{typescript_module as limits_typescript_module, TextLimit, TEXT_LIMITS};
 pub use notes::{Note, NoteKind};
 pub use patient_records::{DemographicsChange, MergeRecord, PatientHit};
 pub use patients::{
@@ -71,8 +74,8 @@ pub use patients::{
 pub use permission::{Permission, Role};
 pub use policy::{default_data_dir, product_kdf, IdleTimings};
 pub use scheduling::{
-    parse_local_time, parse_window, Appointment, AppointmentStatus, AppointmentType,
-    BookingRequest, Provider, Repeat, WorkingWindow,
+    local_to_utc, parse_local_time, parse_window, Appointment, AppointmentStatus, AppointmentType,
+    BookingRequest, Provider, Repeat, RepeatedHour, WorkingWindow,
 };
 pub use session::{
     clinic_name_before_login, init, store_exists, Draft, InitOutcome, InitRequest, LogoffReason,

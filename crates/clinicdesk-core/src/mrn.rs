@@ -55,6 +55,25 @@ pub fn is_valid(mrn: &str) -> bool {
     luhn_check_digit(&digits[..9]) == digits[9]
 }
 
+/// An MRN as someone typed it, checked: at most `limits::MRN` characters of letters, digits, spaces and
+/// dashes (an MRN of another system may hold letters); normalised.
+pub(crate) fn parse_argument(text: &str) -> clinicdesk_error::Result<String> {
+    let fits = text.chars().count() <= crate::limits::MRN.max
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-');
+    if !fits || normalise(text).is_empty() {
+        return Err(clinicdesk_error::Error::invalid_field(
+            "mrn",
+            format!(
+                "{:?} is not an MRN: an MRN has letters, digits and dashes, such as 4821-0937-15",
+                crate::validation::visible(text)
+            ),
+        ));
+    }
+    Ok(normalise(text))
+}
+
 /// Drops spaces and dashes people type or read out.
 pub fn normalise(mrn: &str) -> String {
     mrn.chars()

@@ -58,8 +58,6 @@ pub struct Note {
     pub addenda: Vec<Note>,
 }
 
-const MAX_BODY: usize = 100_000;
-
 impl Session {
     /// The kind of note this user writes: clinicians clinical notes, nurses nursing notes.
     pub fn default_note_kind(&self) -> NoteKind {
@@ -83,7 +81,7 @@ impl Session {
         let body = crate::validation::multi_line(
             crate::validation::field("body", "the note"),
             body.trim(),
-            MAX_BODY,
+            crate::limits::NOTE_BODY.max,
         )?;
         let body = body.as_str();
         let title = title
@@ -91,7 +89,7 @@ impl Session {
                 crate::validation::optional_line(
                     crate::validation::field("title", "the title"),
                     title,
-                    200,
+                    crate::limits::NOTE_TITLE.max,
                 )
             })
             .transpose()?

@@ -200,14 +200,15 @@ pub(crate) fn search_patients_on(
     query: &str,
     today: NaiveDate,
 ) -> Result<Vec<PatientHit>> {
-    let query = query.trim();
+    let query = crate::validation::optional_line(
+        crate::validation::field("query", "the search"),
+        query,
+        crate::limits::SEARCH_QUERY.max,
+    )?
+    .unwrap_or_default();
+    let query = query.as_str();
     if query.is_empty() {
         return Ok(Vec::new());
-    }
-    if query.chars().count() > 200 {
-        return Err(Error::invalid_input(
-            "a search can be at most 200 characters",
-        ));
     }
     let terms = parse_query(query, today);
     let mut found: Vec<PatientHit> = Vec::new();
@@ -337,7 +338,7 @@ pub(crate) fn search_patients_on(
 }
 
 fn merged_patient(connection: &Connection, mrn: &str) -> Result<(String, Option<String>)> {
-    let mrn = crate::mrn::normalise(mrn);
+    let mrn = crate::mrn::parse_argument(mrn)?;
     connection
         .query_row(
             "SELECT id, merged_into_id FROM patients WHERE mrn = ?1 AND deleted_at IS NULL",
@@ -463,9 +464,14 @@ impl Session {
             Some(Permission::PatientsWrite),
             Some(&patient_id),
         )?;
-        if reason.trim().chars().count() < 3 {
-            return Err(Error::invalid_input("say why the record is deleted"));
-        }
+        let reason = crate::validation::reason(
+            crate::validation::field("reason", "the reason"),
+            reason,
+            3,
+            crate::limits::CORRECTION_REASON.max,
+            "Say why the record is deleted",
+        )?;
+        let reason = reason.as_str();
         let live: i64 = self
             .connection()?
             .query_row(
@@ -514,8 +520,9 @@ impl Session {
             Some(&merged),
         )?;
         if surviving == merged {
-            return Err(Error::invalid_input(
-                "a record cannot be merged into itself",
+            return Err(Error::invalid_field(
+                "merged_mrn",
+                "A record cannot be merged into itself",
             ));
         }
         if surviving_merged.is_some() || already.is_some() {

@@ -250,7 +250,7 @@ pub(crate) const PHONE: Field = field("phone", "the phone number");
 
 /// A name part: one line, 1 to 100 characters.
 pub(crate) fn clean_name(which: Field, value: &str) -> Result<String> {
-    crate::validation::single_line(which, value, 100)
+    crate::validation::single_line(which, value, crate::limits::PERSON_NAME.max)
 }
 
 pub(crate) fn parse_birth_date(text: &str, today: NaiveDate) -> Result<NaiveDate> {
@@ -401,7 +401,7 @@ pub(crate) fn demographics(connection: &Connection, patient_id: &str) -> Result<
 
 /// Resolves an MRN (spaces and dashes allowed) to the patient's id.
 pub(crate) fn patient_id_by_mrn(connection: &Connection, mrn: &str) -> Result<String> {
-    let mrn = crate::mrn::normalise(mrn);
+    let mrn = crate::mrn::parse_argument(mrn)?;
     let found: Option<(String, Option<String>)> = connection
         .query_row(
             "SELECT p.id, s.mrn FROM patients p LEFT JOIN patients s ON s.id = p.merged_into_id WHERE p.mrn = ?1 AND p.deleted_at IS NULL",
@@ -680,9 +680,13 @@ impl Session {
         )?;
         let care_role = care_role.trim().to_lowercase();
         if !["primary_clinician", "clinician", "nurse", "other"].contains(&care_role.as_str()) {
-            return Err(Error::invalid_input(format!(
-                "care role {care_role:?} is not one of primary_clinician, clinician, nurse, other"
-            )));
+            return Err(Error::invalid_field(
+                "care_role",
+                format!(
+                    "The care role {:?} is not one of primary_clinician, clinician, nurse, other",
+                    crate::validation::visible(&care_role)
+                ),
+            ));
         }
         let member: String = self
             .connection()?

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_error::{Error, Result};
 use clinicdesk_store::rusqlite::{params, Connection, OptionalExtension};
 use clinicdesk_store::{query_all, sql_error};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use crate::environment::{format_timestamp, parse_timestamp};
 use crate::ids::{AppointmentId, AppointmentTypeId, ProviderId};
 use crate::permission::Permission;
 use crate::session::Session;
+use crate::validation::{field, optional_line, single_line};
 
 /// Appointment statuses and the moves allowed between them.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
@@ -144,6 +145,39 @@ pub struct BookingRequest {
     /// Book even outside the provider's working hours.
     pub outside_hours_override: bool,
     pub repeat: Option<Repeat>,
+    /// Which of the two times is meant when the clocks go back and `starts_local` happens
+    /// twice; the first unless said otherwise.
+    #[serde(default)]
+    pub repeated_hour: RepeatedHour,
+}
+
+/// On the night the clocks go back, a wall-clock time in the repeated hour happens twice: the
+/// first (still on summer time) or the second (on winter time). The rule when nobody says: the
+/// first.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatedHour {
+    #[default]
+    First,
+    Second,
+}
+
+impl RepeatedHour {
+    /// `first` or `second`, as the CLI takes it.
+    pub fn from_code(code: &str) -> Result<RepeatedHour> {
+        match code.trim().to_lowercase().as_str() {
+            "first" => Ok(RepeatedHour::First),
+            "second" => Ok(RepeatedHour::Second),
+            _ => Err(Error::invalid_field(
+                "repeated_hour",
+                format!(
+                    "{:?} is not first or second",
+                    crate::validation::visible(code)
+                ),
+            )),
+        }
+    }
 }
 
 /// An appointment as lists show it.
@@ -166,6 +200,8 @@ pub struct Appointment {
     pub reason: Option<String>,
     pub series_id: Option<String>,
     pub outside_hours_override: bool,
+    /// Said when the start falls in the hour the clocks go back: which of the two it is.
+    pub clock_note: Option<String>,
 }
 
 pub(crate) fn clinic_zone(connection: &Connection) -> Result<Tz> {
@@ -179,17 +215,49 @@ pub(crate) fn clinic_zone(connection: &Connection) -> Result<Tz> {
     crate::time_zone::validate(&name)
 }
 
-/// Local wall-clock time to UTC. A time skipped by a daylight-saving change does not exist; an
-/// ambiguous one (clocks go back) is read as the first of the two.
-pub fn local_to_utc(zone: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>> {
-    match zone.from_local_datetime(&local) {
-        chrono::LocalResult::Single(at) => Ok(at.with_timezone(&Utc)),
-        chrono::LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
-        chrono::LocalResult::None => Err(Error::invalid_input(format!(
-            "{} does not exist in {zone}: the clocks jump forward then; choose another time",
-            local.format("%Y-%m-%d %H:%M")
-        ))),
+/// Local wall-clock time to UTC. A time skipped by a daylight-saving change does not exist; a
+/// repeated one (clocks go back) is the one `repeated_hour` names.
+pub fn local_to_utc(
+    zone: Tz,
+    local: NaiveDateTime,
+    repeated_hour: RepeatedHour,
+) -> Result<DateTime<Utc>> {
+    match (zone.from_local_datetime(&local), repeated_hour) {
+        (chrono::LocalResult::Single(at), _) => Ok(at.with_timezone(&Utc)),
+        (chrono::LocalResult::Ambiguous(first, _), RepeatedHour::First) => {
+            Ok(first.with_timezone(&Utc))
+        }
+        (chrono::LocalResult::Ambiguous(_, second), RepeatedHour::Second) => {
+            Ok(second.with_timezone(&Utc))
+        }
+        (chrono::LocalResult::None, _) => Err(Error::invalid_field(
+            "starts_local",
+            format!(
+                "{} does not exist in {zone}: the clocks jump forward then; choose another time",
+                local.format("%Y-%m-%d %H:%M")
+            ),
+        )),
     }
+}
+
+/// For a start in the repeated hour, which of the two it is, as people read it:
+/// "the first 01:30 (before the clocks go back, UTC-04:00)".
+fn clock_note(zone: Tz, at: &str) -> Option<String> {
+    let at = parse_timestamp(at)?.with_timezone(&zone);
+    let chrono::LocalResult::Ambiguous(first, _) = zone.from_local_datetime(&at.naive_local())
+    else {
+        return None;
+    };
+    let (which, when) = if first == at {
+        ("first", "before")
+    } else {
+        ("second", "after")
+    };
+    Some(format!(
+        "the {which} {} ({when} the clocks go back, UTC{})",
+        at.format("%H:%M"),
+        at.format("%:z")
+    ))
 }
 
 fn local_text(zone: Tz, at: &str) -> String {
@@ -228,6 +296,7 @@ fn read_appointments(
                 type_name: row.get(6)?,
                 local_start: local_text(zone, &starts_at),
                 local_end: local_text(zone, &ends_at),
+                clock_note: clock_note(zone, &starts_at),
                 starts_at,
                 ends_at,
                 status: row.get(9)?,
@@ -341,17 +410,29 @@ fn clashes(
         .collect())
 }
 
-/// A store-level double-booking refusal (the trigger) as a conflict error.
-fn booking_error(error: clinicdesk_store::rusqlite::Error) -> Error {
-    let text = error.to_string();
-    if let Some(position) = text.find("double_booking: ") {
-        Error::new(
-            ErrorCode::Conflict,
-            text[position + "double_booking: ".len()..].to_owned(),
-        )
-    } else {
-        Error::unexpected(format!("saving the appointment: {text}"))
+/// An appointment length (or a type's default) must be 5 minutes to 8 hours.
+fn check_minutes(minutes: u32, name: &str) -> Result<()> {
+    if !(5..=480).contains(&minutes) {
+        return Err(Error::invalid_field(
+            name,
+            format!("An appointment of {minutes} minutes is outside 5–480 minutes"),
+        ));
     }
+    Ok(())
+}
+
+/// A calendar day for schedules: within a hundred years either way of 2000-2100.
+fn plausible_day(day: NaiveDate, name: &str) -> Result<()> {
+    if !(NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date")
+        ..=NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date"))
+        .contains(&day)
+    {
+        return Err(Error::invalid_field(
+            name,
+            format!("{day} is outside the years 2000–2100; check the year"),
+        ));
+    }
+    Ok(())
 }
 
 fn occurrences(first: NaiveDateTime, repeat: Option<Repeat>) -> Result<Vec<NaiveDateTime>> {
@@ -359,11 +440,15 @@ fn occurrences(first: NaiveDateTime, repeat: Option<Repeat>) -> Result<Vec<Naive
         return Ok(vec![first]);
     };
     if !(1..=52).contains(&repeat.every_weeks) {
-        return Err(Error::invalid_input("a series repeats every 1 to 52 weeks"));
+        return Err(Error::invalid_field(
+            "every_weeks",
+            "A series repeats every 1 to 52 weeks",
+        ));
     }
     if repeat.until.is_none() && repeat.count.is_none() {
-        return Err(Error::invalid_input(
-            "a series needs an end: an until date or a number of appointments",
+        return Err(Error::invalid_field(
+            "repeat",
+            "A series needs an end: an until date or a number of appointments",
         ));
     }
     let mut all = Vec::new();
@@ -375,16 +460,18 @@ fn occurrences(first: NaiveDateTime, repeat: Option<Repeat>) -> Result<Vec<Naive
             break;
         }
         if all.len() >= 520 {
-            return Err(Error::invalid_input(
-                "a series can hold at most 520 appointments",
+            return Err(Error::invalid_field(
+                "repeat",
+                "A series can hold at most 520 appointments",
             ));
         }
         all.push(at);
         at += Duration::weeks(i64::from(repeat.every_weeks));
     }
     if all.is_empty() {
-        return Err(Error::invalid_input(
-            "the series ends before its first appointment",
+        return Err(Error::invalid_field(
+            "repeat",
+            "The series ends before its first appointment",
         ));
     }
     Ok(all)
@@ -435,7 +522,16 @@ impl Session {
         specialty: Option<&str>,
     ) -> Result<Provider> {
         self.authorize("provider.add", Some(Permission::ScheduleManage), None)?;
-        let display_name = crate::users::validate_display_name(display_name)?;
+        let display_name = single_line(
+            field("display_name", "the provider's name"),
+            display_name,
+            crate::limits::STAFF_NAME.max,
+        )?;
+        let specialty = optional_line(
+            field("specialty", "the specialty"),
+            specialty.unwrap_or(""),
+            crate::limits::SPECIALTY.max,
+        )?;
         let user_id: Option<String> = match username {
             Some(name) => Some(
                 self.connection()?
@@ -450,10 +546,7 @@ impl Session {
             ),
             None => None,
         };
-        let specialty = specialty
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+
         self.write(|transaction| {
             let clinic_id = crate::recorded_write::clinic_id(transaction)?;
             let id = transaction
@@ -533,24 +626,29 @@ impl Session {
         let now = self.authorize("provider.hours", Some(Permission::ScheduleManage), None)?;
         self.provider_exists(provider_id)?;
         if weekdays.is_empty() || weekdays.iter().any(|d| !(1..=7).contains(d)) {
-            return Err(Error::invalid_input(
-                "weekdays are 1 (Monday) to 7 (Sunday)",
+            return Err(Error::invalid_field(
+                "weekdays",
+                "Weekdays are 1 (Monday) to 7 (Sunday)",
             ));
         }
         let mut sorted = windows.to_vec();
         sorted.sort();
         for (start, end) in &sorted {
             if *start >= *end || *end > 1440 {
-                return Err(Error::invalid_input(format!(
-                    "working window {}–{} is not a span within one day",
-                    minutes_text(*start),
-                    minutes_text(*end)
-                )));
+                return Err(Error::invalid_field(
+                    "windows",
+                    format!(
+                        "The working window {}–{} is not a span within one day",
+                        minutes_text(*start),
+                        minutes_text(*end)
+                    ),
+                ));
             }
         }
         if sorted.windows(2).any(|pair| pair[0].1 > pair[1].0) {
-            return Err(Error::invalid_input(
-                "working windows of one day must not overlap",
+            return Err(Error::invalid_field(
+                "windows",
+                "The working windows of one day must not overlap",
             ));
         }
         let by = self.user().id.to_string();
@@ -624,10 +722,18 @@ impl Session {
         self.authorize("provider.day_off", Some(Permission::ScheduleManage), None)?;
         self.provider_exists(provider_id)?;
         if last_day < first_day {
-            return Err(Error::invalid_input(
-                "the last day off comes before the first",
+            return Err(Error::invalid_field(
+                "last_day",
+                "The last day off comes before the first",
             ));
         }
+        plausible_day(first_day, "first_day")?;
+        plausible_day(last_day, "last_day")?;
+        let reason = optional_line(
+            field("reason", "the reason"),
+            reason.unwrap_or(""),
+            crate::limits::DAY_OFF_REASON.max,
+        )?;
         self.write(|transaction| {
             let (first, last) = (first_day.to_string(), last_day.to_string());
             transaction.insert_row(
@@ -659,17 +765,12 @@ impl Session {
             Some(Permission::ScheduleManage),
             None,
         )?;
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::invalid_input(
-                "an appointment type needs a name of 1 to 100 characters",
-            ));
-        }
-        if !(5..=480).contains(&default_minutes) {
-            return Err(Error::invalid_input(format!(
-                "a default length of {default_minutes} minutes is outside 5–480"
-            )));
-        }
+        let name = single_line(
+            field("name", "the name of the appointment type"),
+            name,
+            crate::limits::APPOINTMENT_TYPE_NAME.max,
+        )?;
+        check_minutes(default_minutes, "default_minutes")?;
         self.write(|transaction| {
             let clinic_id = crate::recorded_write::clinic_id(transaction)?;
             let id = transaction.insert_row(
@@ -735,19 +836,38 @@ impl Session {
                 .ok_or_else(|| Error::not_found(format!("there is no appointment type {type_id}")))?,
             (None, None) => 15,
         };
-        if !(5..=480).contains(&minutes) {
-            return Err(Error::invalid_input(format!(
-                "an appointment of {minutes} minutes is outside 5–480"
-            )));
-        }
+        check_minutes(minutes, "minutes")?;
+        let reason = optional_line(
+            field("reason", "the reason"),
+            request.reason.as_deref().unwrap_or(""),
+            crate::limits::APPOINTMENT_REASON.max,
+        )?;
+        let request = &BookingRequest {
+            reason,
+            ..request.clone()
+        };
         let mut planned = Vec::new();
         let mut problems = Vec::new();
         for local in occurrences(request.starts_local, request.repeat)? {
-            let start = local_to_utc(zone, local)?;
+            let start = local_to_utc(zone, local, request.repeated_hour)?;
             let end = start + Duration::minutes(i64::from(minutes));
             if start < now - Duration::minutes(5) {
-                problems.push(format!("{} is in the past", local.format("%Y-%m-%d %H:%M")));
-                continue;
+                return Err(Error::invalid_field(
+                    "starts_local",
+                    format!(
+                        "{} is in the past; book a time from now on",
+                        local.format("%Y-%m-%d %H:%M")
+                    ),
+                ));
+            }
+            if start > now + Duration::days(366 * 5) {
+                return Err(Error::invalid_field(
+                    "starts_local",
+                    format!(
+                        "{} is more than five years ahead; check the year",
+                        local.format("%Y-%m-%d %H:%M")
+                    ),
+                ));
             }
             if !request.outside_hours_override
                 && !within_hours(self.connection()?, zone, &request.provider_id, start, end)?
@@ -849,6 +969,7 @@ impl Session {
         &mut self,
         id: &AppointmentId,
         new_start_local: NaiveDateTime,
+        repeated_hour: RepeatedHour,
         minutes: Option<u32>,
         expected_version: Option<i64>,
         outside_hours_override: bool,
@@ -884,11 +1005,23 @@ impl Session {
         let zone = self.zone()?;
         let old_start = parse_timestamp(&current.starts_at).unwrap_or(now);
         let old_end = parse_timestamp(&current.ends_at).unwrap_or(now);
+        if let Some(minutes) = minutes {
+            check_minutes(minutes, "minutes")?;
+        }
         let length = minutes
             .map(|m| Duration::minutes(i64::from(m)))
             .unwrap_or(old_end - old_start);
-        let start = local_to_utc(zone, new_start_local)?;
+        let start = local_to_utc(zone, new_start_local, repeated_hour)?;
         let end = start + length;
+        if start < now - Duration::minutes(5) || start > now + Duration::days(366 * 5) {
+            return Err(Error::invalid_field(
+                "starts_local",
+                format!(
+                    "{} is in the past or more than five years ahead; choose a time from now on",
+                    new_start_local.format("%Y-%m-%d %H:%M")
+                ),
+            ));
+        }
         if !outside_hours_override
             && !within_hours(self.connection()?, zone, &current.provider_id, start, end)?
         {
@@ -919,7 +1052,7 @@ impl Session {
                     "UPDATE appointments SET starts_at = ?1, ends_at = ?2, outside_hours_override = ?3, updated_at = ?4, updated_by = ?5, version = version + 1 WHERE id = ?6",
                     params![format_timestamp(start), format_timestamp(end), outside_hours_override, format_timestamp(now), by, id],
                 )
-                .map_err(booking_error)?;
+                .map_err(sql_error("saving the appointment"))?;
                 Ok(())
             })
         })?;
@@ -948,10 +1081,18 @@ impl Session {
                 next.code().replace('_', " ")
             )));
         }
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let reason = optional_line(
+            field("reason", "the reason"),
+            reason.unwrap_or(""),
+            crate::limits::APPOINTMENT_REASON.max,
+        )?;
         if next == AppointmentStatus::Cancelled && reason.is_none() {
-            return Err(Error::invalid_input("say why the appointment is cancelled"));
+            return Err(Error::invalid_field(
+                "reason",
+                "Say why the appointment is cancelled",
+            ));
         }
+        let reason = reason.as_deref();
         let by = self.user().id.to_string();
         self.write(|transaction| {
             let row = RowChange { table: Table::Appointments, id: id.as_str(), object_type: "appointment", patient_id: Some(&patient_id) };
@@ -964,7 +1105,7 @@ impl Session {
                         updated_at = ?3, updated_by = ?4, version = version + 1 WHERE id = ?5",
                     params![next.code(), reason, format_timestamp(now), by, id],
                 )
-                .map_err(booking_error)?;
+                .map_err(sql_error("saving the appointment"))?;
                 Ok(())
             })
         })?;
@@ -1058,7 +1199,7 @@ impl Session {
                 let window_close =
                     day.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(window_end));
                 while candidate + Duration::minutes(i64::from(minutes)) <= window_close {
-                    let Ok(start) = local_to_utc(zone, candidate) else {
+                    let Ok(start) = local_to_utc(zone, candidate, RepeatedHour::First) else {
                         candidate += Duration::minutes(5);
                         continue;
                     };
@@ -1094,13 +1235,25 @@ fn minutes_text(minutes: u32) -> String {
 pub fn parse_window(text: &str) -> Result<(u32, u32)> {
     let parse = |part: &str| -> Option<u32> {
         let (h, m) = part.trim().split_once(':')?;
+        let digits =
+            |number: &str| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+        if !digits(h) || !digits(m) || h.len() > 2 || m.len() != 2 {
+            return None;
+        }
         let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
         (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
     };
     text.split_once('-')
         .and_then(|(a, b)| Some((parse(a)?, parse(b)?)))
+        .filter(|(start, end)| start < end)
         .ok_or_else(|| {
-            Error::invalid_input(format!("{text:?} is not a working window like 08:00-12:30"))
+            Error::invalid_field(
+                "windows",
+                format!(
+                    "{:?} is not a working window like 08:00-12:30 (a start before its end, within one day)",
+                    crate::validation::visible(text)
+                ),
+            )
         })
 }
 
@@ -1109,9 +1262,13 @@ pub fn parse_local_time(text: &str) -> Result<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M"))
         .map_err(|_| {
-            Error::invalid_input(format!(
-                "{text:?} is not a local time like 2026-11-23 09:30"
-            ))
+            Error::invalid_field(
+                "starts_local",
+                format!(
+                    "{:?} is not a local time like 2026-11-23 09:30",
+                    crate::validation::visible(text)
+                ),
+            )
         })
 }
 
@@ -1125,8 +1282,13 @@ pub(crate) fn schedule_on(
 ) -> Result<Vec<Appointment>> {
     let zone = clinic_zone(connection)?;
     let midnight = |day: NaiveDate| {
-        local_to_utc(zone, day.and_time(NaiveTime::MIN))
-            .or_else(|_| local_to_utc(zone, day.and_hms_opt(1, 0, 0).expect("valid time")))
+        local_to_utc(zone, day.and_time(NaiveTime::MIN), RepeatedHour::First).or_else(|_| {
+            local_to_utc(
+                zone,
+                day.and_hms_opt(1, 0, 0).expect("valid time"),
+                RepeatedHour::First,
+            )
+        })
     };
     let from = format_timestamp(midnight(from_day)?);
     let to = format_timestamp(midnight(to_day)?);

@@ -137,7 +137,7 @@ pub fn init(
     let clinic_name = crate::validation::single_line(
         crate::validation::field("clinic_name", "the clinic name"),
         &request.clinic_name,
-        200,
+        crate::limits::CLINIC_NAME.max,
     )?;
     let username = crate::users::validate_username(&request.admin_username)
         .map_err(|error| error.for_field("admin_username"))?;
@@ -145,7 +145,9 @@ pub fn init(
         .map_err(|error| error.for_field("admin_display_name"))?;
     check_new_password(request.admin_password.as_str(), &username, &display_name)
         .map_err(|error| error.for_field("admin_password"))?;
-    crate::time_zone::validate(&request.time_zone).map_err(|error| error.for_field("time_zone"))?;
+    let time_zone = crate::time_zone::validate(&request.time_zone)
+        .map_err(|error| error.for_field("time_zone"))?
+        .name();
 
     create_private_folder(data_dir.root())?;
     let slots = KeySlotFile::new(data_dir.key_slot_file());
@@ -173,7 +175,7 @@ pub fn init(
             username: Some(username.clone()),
         };
         let mut write = RecordedWrite::begin(&mut connection, environment, actor)?;
-        seed_new_store(&mut write, &clinic_name, &request.time_zone, &administrator)?;
+        seed_new_store(&mut write, &clinic_name, time_zone, &administrator)?;
         write.commit()?;
         connection
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -277,7 +279,7 @@ pub fn clinic_name_before_login(data_dir: &DataDir) -> Result<String> {
         .clinic_name)
 }
 
-fn require_store(data_dir: &DataDir) -> Result<()> {
+pub(crate) fn require_store(data_dir: &DataDir) -> Result<()> {
     if !data_dir.store_file().exists() {
         return Err(Error::new(
             ErrorCode::StoreNotInitialized,
@@ -374,8 +376,18 @@ impl Session {
             } => (data_key, next_key, unreported, generation),
         };
         let store_lock = shared_store_lock(data_dir)?;
+        // Damage that keeps anyone from signing in: only the recovery key gets the clinic out.
+        let unreadable = |error: Error| {
+            if error.is_store_damage() {
+                Error::store_unreadable()
+            } else {
+                error
+            }
+        };
         let (connection, data_key) =
-            crate::keys::open_with_slot_keys(data_dir, &slots, data_key, next_key, environment)?;
+            crate::keys::open_with_slot_keys(data_dir, &slots, data_key, next_key, environment)
+                .map_err(unreadable)?;
+        let probed = clinicdesk_store::probe_root_pages(&data_dir.store_file(), &data_key);
         let mut session = Session::start(
             data_dir,
             connection,
@@ -383,7 +395,14 @@ impl Session {
             &username,
             environment,
             Some(store_lock),
-        )?;
+        )
+        .map_err(unreadable)?;
+        if let Err(error) = probed {
+            if !error.is_store_damage() {
+                return Err(error);
+            }
+            session.note_damage(&error);
+        }
         match session.after_unlock(unreported, generation) {
             Ok(()) => {}
             // A damaged store is no reason to keep a manager from restoring it.
@@ -720,11 +739,7 @@ impl Session {
         work: impl FnOnce(&mut Session) -> Result<T>,
     ) -> Result<T> {
         self.store_lock = None;
-        let exclusive = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.data_dir.store_lock_file())?;
+        let exclusive = store_lock_file(&self.data_dir)?;
         if exclusive.try_lock().is_err() {
             self.store_lock = Some(shared_store_lock(&self.data_dir)?);
             return Err(Error::conflict(
@@ -875,9 +890,16 @@ impl Session {
     /// Keeps an unsaved form for this user, to offer back after the next login.
     pub fn save_draft(&mut self, form_key: &str, payload: &serde_json::Value) -> Result<()> {
         let now = self.authorize_any_user()?;
-        if form_key.trim().is_empty() || form_key.len() > 200 {
-            return Err(Error::invalid_input(
-                "a draft needs a form key of 1 to 200 characters",
+        let form_key = &crate::validation::single_line(
+            crate::validation::field("form_key", "the form's name"),
+            form_key,
+            crate::limits::FORM_KEY.max,
+        )?;
+        let text = payload.to_string();
+        if text.len() > 1_000_000 {
+            return Err(Error::invalid_field(
+                "payload",
+                "This unsaved form is larger than 1 MB and cannot be kept",
             ));
         }
         let user_id = self.user.id.clone();
@@ -1082,14 +1104,31 @@ fn take_unreported(document: &mut KeySlotsDocument) -> Vec<(String, FailedLogin)
     all
 }
 
+/// The store lock held alone, for work on the store file with no session (a restore over an
+/// unreadable store): refused while any window or command of this workstation has it open.
+pub(crate) fn exclusive_store_lock(data_dir: &DataDir) -> Result<File> {
+    let file = store_lock_file(data_dir)?;
+    if file.try_lock().is_err() {
+        return Err(Error::conflict(
+            "the store is open in another Clinicdesk window or command on this workstation; close it and try again",
+        ));
+    }
+    Ok(file)
+}
+
 pub(crate) fn shared_store_lock(data_dir: &DataDir) -> Result<File> {
-    let file = OpenOptions::new()
+    let file = store_lock_file(data_dir)?;
+    file.lock_shared()?;
+    Ok(file)
+}
+
+/// `clinicdesk.lock`: every session holds it shared; work that must be alone, exclusively.
+fn store_lock_file(data_dir: &DataDir) -> Result<File> {
+    Ok(OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(data_dir.store_lock_file())?;
-    file.lock_shared()?;
-    Ok(file)
+        .open(data_dir.store_lock_file())?)
 }
 
 fn load_permissions(connection: &Connection, role: Role) -> Result<BTreeSet<Permission>> {

@@ -24,7 +24,7 @@ use crate::session::{Session, StoreWorker};
 /// How often the store is checked in full while the app is open.
 pub const CHECK_EVERY: Duration = Duration::days(7);
 
-/// What the damage mark says.
+/// What the damage mark says: when the damage was found, and the message that said so.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DamageMark {
@@ -33,9 +33,12 @@ pub struct DamageMark {
 }
 
 impl DamageMark {
-    /// The error every refused operation gets.
+    /// The error every refused operation gets: the one that found the damage.
     pub(crate) fn error(&self) -> Error {
-        Error::store_damaged(format!("found {}: {}", self.detected_at, self.detail))
+        Error {
+            message: self.detail.clone(),
+            ..Error::store_damaged("")
+        }
     }
 }
 

@@ -35,26 +35,29 @@ pub struct TemporaryPassword(pub Zeroizing<String>);
 
 pub(crate) fn validate_username(username: &str) -> Result<String> {
     let username = username.trim().to_lowercase();
-    let valid = (2..=64).contains(&username.len())
+    let valid = (2..=crate::limits::USERNAME.max).contains(&username.len())
         && username
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !valid {
-        return Err(Error::invalid_input(format!(
-            "username {username:?} is not valid: use 2 to 64 letters, digits, dots, dashes or underscores"
-        )));
+        return Err(Error::invalid_field(
+            "username",
+            format!(
+                "The username {:?} is not valid: use 2 to {} letters, digits, dots, dashes or underscores",
+                crate::validation::visible(&username),
+                crate::limits::USERNAME.max
+            ),
+        ));
     }
     Ok(username)
 }
 
 pub(crate) fn validate_display_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(Error::invalid_input(
-            "the full name must be 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
+    crate::validation::single_line(
+        crate::validation::field("display_name", "the full name"),
+        name,
+        crate::limits::STAFF_NAME.max,
+    )
 }
 
 fn generate_temporary_password() -> TemporaryPassword {

@@ -5,14 +5,24 @@
 
 use clinicdesk_error::{Error, Result};
 
-/// Shows `text` with every control or bidirectional-formatting character escaped (`\u{1b}`), so
-/// an error message or a terminal line never carries a raw one.
+/// Shows `text` for an error message: every control or bidirectional-formatting character
+/// escaped (`\u{1b}`), so a message never carries a raw one, and cut after about 80 shown
+/// characters (`…`), so a megabyte typed by mistake is not echoed back.
 pub fn visible(text: &str) -> String {
-    let mut shown = String::with_capacity(text.len());
+    const SHOWN: usize = 80;
+    let mut shown = String::new();
+    let mut count = 0;
     for character in text.chars() {
+        if count >= SHOWN {
+            shown.push('…');
+            break;
+        }
         if is_forbidden_in_line(character) {
-            shown.extend(character.escape_unicode());
+            let escaped = character.escape_unicode();
+            count += escaped.len();
+            shown.extend(escaped);
         } else {
+            count += 1;
             shown.push(character);
         }
     }
@@ -27,6 +37,25 @@ pub(crate) fn is_forbidden_in_line(character: char) -> bool {
             character,
             '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}'
         )
+}
+
+/// A reason a person gives (one line) of at least `min` and at most `max` characters; `why`
+/// says what the reason is for, when it is too short.
+pub(crate) fn reason(
+    field: Field,
+    value: &str,
+    min: usize,
+    max: usize,
+    why: &str,
+) -> Result<String> {
+    let cleaned = optional_line(field, value, max)?.unwrap_or_default();
+    if cleaned.chars().count() < min {
+        return Err(Error::invalid_field(
+            field.name,
+            format!("{why} (at least {min} characters)"),
+        ));
+    }
+    Ok(cleaned)
 }
 
 /// In multi-line text (notes), line breaks and tabs are kept; other controls are refused.
@@ -81,7 +110,7 @@ pub(crate) fn multi_line(field: Field, value: &str, max: usize) -> Result<String
 /// A phone number as people write it: digits with spaces, dashes, dots, parentheses, a leading
 /// `+`, and an extension (`x12`); 3 to 20 digits. Returns (as written, digits only).
 pub(crate) fn phone(field: Field, value: &str) -> Result<(String, String)> {
-    let written = single_line(field, value, 40)?;
+    let written = single_line(field, value, crate::limits::PHONE_NUMBER.max)?;
     let allowed = |c: char| c.is_ascii_digit() || " -./()x+".contains(c);
     let plus_only_first = written.chars().skip(1).all(|c| c != '+');
     if !written.chars().all(allowed) || !plus_only_first {
@@ -206,5 +235,7 @@ mod tests {
     fn visible_escapes_what_a_terminal_would_act_on() {
         assert_eq!(visible("a\u{1b}b"), "a\\u{1b}b");
         assert_eq!(visible("Zoë"), "Zoë");
+        assert_eq!(visible(&"x".repeat(1_000_000)).chars().count(), 81);
+        assert!(visible(&"\u{1b}".repeat(1_000_000)).chars().count() < 90);
     }
 }

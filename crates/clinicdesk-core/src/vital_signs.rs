@@ -207,7 +207,6 @@ impl VitalKind {
             .map(|definition| definition.kind)
     }
 
-    /// The names people and scripts use: `systolic`, `heart_rate`, `temperature`, `spo2`, …
     /// The name of this vital as an input field (the API's and the UI's): `heart_rate`.
     pub fn field_name(self) -> &'static str {
         match self {
@@ -224,6 +223,7 @@ impl VitalKind {
         }
     }
 
+    /// The names people and scripts use: `systolic`, `heart_rate`, `temperature`, `spo2`, …
     pub fn from_name(name: &str) -> Result<VitalKind> {
         let key = name.trim().to_lowercase().replace(['-', ' '], "_");
         let kind = match key.as_str() {
@@ -237,8 +237,9 @@ impl VitalKind {
             "height" | "body_height" => VitalKind::Height,
             "pain" | "pain_severity" => VitalKind::Pain,
             _ => {
-                return Err(Error::invalid_input(format!(
-                    "{name:?} is not a vital sign; use systolic, diastolic, heart_rate, respiratory_rate, temperature, spo2, weight, height or pain"
+                return Err(Error::invalid_field("kind", format!(
+                    "{:?} is not a vital sign; use systolic, diastolic, heart_rate, respiratory_rate, temperature, spo2, weight, height or pain",
+                    crate::validation::visible(name)
                 )))
             }
         };
@@ -255,17 +256,34 @@ fn round_to(value: f64, decimals: u32) -> f64 {
 /// canonical value rounded to the vital's decimals (0.1 °C, 0.1 kg, 0.1 cm; whole numbers else).
 pub fn to_canonical(kind: VitalKind, value: f64, unit: Option<&str>) -> Result<f64> {
     let definition = kind.definition();
+    let field = kind.field_name();
     if !value.is_finite() {
-        return Err(Error::invalid_input(format!(
-            "{} must be a number",
-            definition.label
-        )));
+        return Err(Error::invalid_field(
+            field,
+            format!("{} must be a number", definition.label),
+        ));
     }
     if kind == VitalKind::Pain && value.fract() != 0.0 {
-        return Err(Error::invalid_input(format!(
-            "pain severity {} is not a whole number from 0 to 10",
-            trim_number(value)
-        )));
+        return Err(Error::invalid_field(
+            field,
+            format!(
+                "pain severity {} is not a whole number from 0 to 10",
+                trim_number(value)
+            ),
+        ));
+    }
+    if let Some(unit) = unit {
+        if unit.chars().count() > 20 || unit.chars().any(crate::validation::is_forbidden_in_line) {
+            return Err(Error::invalid_field(
+                field,
+                format!(
+                    "{:?} is not a unit for {}; use {}",
+                    crate::validation::visible(unit),
+                    definition.label,
+                    definition.unit
+                ),
+            ));
+        }
     }
     let unit = unit
         .map(|u| u.trim().to_lowercase())
@@ -283,17 +301,21 @@ pub fn to_canonical(kind: VitalKind, value: f64, unit: Option<&str>) -> Result<f
         (VitalKind::Systolic | VitalKind::Diastolic, Some("mmhg")) => value,
         (VitalKind::HeartRate | VitalKind::RespiratoryRate, Some("bpm" | "/min" | "min")) => value,
         (_, Some(other)) => {
-            return Err(Error::invalid_input(format!(
-                "{} cannot be entered in {other:?}; use {}{}",
-                definition.label,
-                definition.unit,
-                match kind {
-                    VitalKind::Temperature => " or °F",
-                    VitalKind::Weight => " or lb",
-                    VitalKind::Height => " or in",
-                    _ => "",
-                }
-            )))
+            return Err(Error::invalid_field(
+                field,
+                format!(
+                    "{} cannot be entered in {:?}; use {}{}",
+                    definition.label,
+                    crate::validation::visible(other),
+                    definition.unit,
+                    match kind {
+                        VitalKind::Temperature => " or °F",
+                        VitalKind::Weight => " or lb",
+                        VitalKind::Height => " or in",
+                        _ => "",
+                    }
+                ),
+            ))
         }
     };
     Ok(round_to(converted, definition.decimals))
@@ -304,18 +326,22 @@ pub fn check_plausible(kind: VitalKind, canonical: f64) -> Result<()> {
     let definition = kind.definition();
     let (low, high) = definition.plausible;
     if canonical < low || canonical > high {
-        return Err(Error::invalid_input(format!(
-            "{} {} {} is outside the plausible range {}–{} {}; check the reading",
-            definition.label,
-            trim_number(canonical),
-            definition.unit,
-            trim_number(low),
-            trim_number(high),
-            definition.unit
-        )));
+        return Err(Error::invalid_field(
+            kind.field_name(),
+            format!(
+                "{} {} {} is outside the plausible range {}–{} {}; check the reading",
+                definition.label,
+                trim_number(canonical),
+                definition.unit,
+                trim_number(low),
+                trim_number(high),
+                definition.unit
+            ),
+        ));
     }
     if kind == VitalKind::Pain && canonical.fract() != 0.0 {
-        return Err(Error::invalid_input(
+        return Err(Error::invalid_field(
+            kind.field_name(),
             "pain severity is a whole number from 0 to 10",
         ));
     }

@@ -66,36 +66,54 @@ struct Prepared {
     interpretation: Option<&'static str>,
 }
 
+impl VitalReading {
+    /// The value in the vital's canonical unit (°F → Cel, lb → kg, in → cm), rounded to its
+    /// precision, refused as `invalid_input` naming the vital when the unit is not one it takes or
+    /// the value is not plausible.
+    pub fn canonical_value(&self) -> Result<f64> {
+        let value = to_canonical(self.kind, self.value, self.unit.as_deref())?;
+        check_plausible(self.kind, value).map_err(|error| match self.unit.as_deref() {
+            Some(unit) if !unit.trim().is_empty() && unit != self.kind.definition().unit => {
+                Error::invalid_field(
+                    self.kind.field_name(),
+                    format!(
+                        "{} (entered as {} {unit})",
+                        error.message,
+                        crate::vital_signs::trim_number(self.value)
+                    ),
+                )
+            }
+            _ => error,
+        })?;
+        Ok(value)
+    }
+}
+
 fn prepare(readings: &[VitalReading], latest_height_cm: Option<f64>) -> Result<Vec<Prepared>> {
     if readings.is_empty() {
-        return Err(Error::invalid_input(
+        return Err(Error::invalid_field(
+            "readings",
             "a vitals set needs at least one value",
         ));
     }
     let mut prepared: Vec<Prepared> = Vec::new();
     for reading in readings {
         if reading.kind == VitalKind::Bmi {
-            return Err(Error::invalid_input(
+            return Err(Error::invalid_field(
+                "bmi",
                 "BMI is computed from weight and height; enter those instead",
             ));
         }
         if prepared.iter().any(|p| p.kind == reading.kind) {
-            return Err(Error::invalid_input(format!(
-                "{} is given twice in one set",
-                reading.kind.definition().label
-            )));
+            return Err(Error::invalid_field(
+                reading.kind.field_name(),
+                format!(
+                    "{} is given twice in one set",
+                    reading.kind.definition().label
+                ),
+            ));
         }
-        let value = to_canonical(reading.kind, reading.value, reading.unit.as_deref())?;
-        check_plausible(reading.kind, value).map_err(|error| match reading.unit.as_deref() {
-            Some(unit) if !unit.trim().is_empty() && unit != reading.kind.definition().unit => {
-                Error::invalid_input(format!(
-                    "{} (entered as {} {unit})",
-                    error.message,
-                    crate::vital_signs::trim_number(reading.value)
-                ))
-            }
-            _ => error,
-        })?;
+        let value = reading.canonical_value()?;
         prepared.push(Prepared {
             kind: reading.kind,
             value,
@@ -107,9 +125,12 @@ fn prepare(readings: &[VitalReading], latest_height_cm: Option<f64>) -> Result<V
         (find(VitalKind::Systolic), find(VitalKind::Diastolic))
     {
         if diastolic >= systolic {
-            return Err(Error::invalid_input(format!(
-                "diastolic blood pressure {diastolic} mm[Hg] must be below systolic {systolic} mm[Hg]; check the reading"
-            )));
+            return Err(Error::invalid_field(
+                "diastolic",
+                format!(
+                    "diastolic blood pressure {diastolic} mm[Hg] must be below systolic {systolic} mm[Hg]; check the reading"
+                ),
+            ));
         }
     }
     if let Some(weight) = find(VitalKind::Weight) {
@@ -327,12 +348,13 @@ impl Session {
         };
         let (patient_id, now, _) =
             self.enter_chart(&mrn, "vitals.mark_in_error", Permission::VitalsWrite)?;
-        let reason = reason.trim().to_owned();
-        if reason.chars().count() < 3 {
-            return Err(Error::invalid_input(
-                "say why the value is in error (at least 3 characters)",
-            ));
-        }
+        let reason = crate::validation::reason(
+            crate::validation::field("reason", "the reason"),
+            reason,
+            3,
+            crate::limits::CORRECTION_REASON.max,
+            "Say why the value is in error",
+        )?;
         let by = self.user().id.to_string();
         self.write(|transaction| {
             let row = RowChange { table: Table::VitalObservations,

@@ -202,6 +202,19 @@ impl Error {
         }
     }
 
+    /// The store is so damaged that nobody can sign in on it (its first page, its schema or its
+    /// accounts do not read): the clinic's recovery key is the way out, since no manager can
+    /// sign in to restore.
+    pub fn store_unreadable() -> Error {
+        Error {
+            code: ErrorCode::IntegrityFailure,
+            message: String::from(
+                "The store on this workstation is damaged and cannot be opened, so nobody can sign in on it. Restore the latest backup with the clinic's recovery key: \"Restore with the recovery key\" on the sign-in screen, or `clinicdesk backup restore-damaged FILE`. The damaged store is kept aside, not deleted",
+            ),
+            field: Some(STORE_DAMAGE_FIELD.to_owned()),
+        }
+    }
+
     /// Is this the store's own damage (not a damaged backup file or audit trail)?
     pub fn is_store_damage(&self) -> bool {
         self.code == ErrorCode::IntegrityFailure

@@ -18,6 +18,13 @@ pub fn classify(doing: &str, error: rusqlite::Error) -> Error {
             rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase => {
                 return Error::store_damaged(format!("{doing}: {error}"));
             }
+            // The store is opened for writing and checked writable when it is opened; SQLCipher
+            // makes a connection read-only when a page fails its authentication.
+            rusqlite::ErrorCode::ReadOnly if failure.extended_code == ffi::SQLITE_READONLY => {
+                return Error::store_damaged(format!(
+                    "{doing}: the store refused the change after a page failed its authentication"
+                ));
+            }
             rusqlite::ErrorCode::ConstraintViolation => {
                 if let Some(refused) = constraint(
                     failure.extended_code,

@@ -2,17 +2,14 @@
 //! emergency-access review.
 
 use clinicdesk_core::{
-    AccessReportLine, AuditEntry, AuditFilter, AuditVerification, EmergencyGrant, GrantId, Result,
+    AccessReportLine, AuditFilter, AuditListing, AuditVerification, EmergencyGrant, GrantId, Result,
 };
 use tauri::State;
 
 use crate::state::AppState;
 
 #[tauri::command]
-pub async fn audit_list(
-    state: State<'_, AppState>,
-    filter: AuditFilter,
-) -> Result<Vec<AuditEntry>> {
+pub async fn audit_list(state: State<'_, AppState>, filter: AuditFilter) -> Result<AuditListing> {
     state
         .with_session(move |session| session.audit_list(&filter))
         .await

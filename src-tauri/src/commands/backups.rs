@@ -1,5 +1,6 @@
 //! Backups for managers and administrators: status and settings, back up now, list, verify,
-//! restore whole or to a moment. The long parts run as jobs on their own connection, reporting
+//! restore whole or to a moment; and, before sign-in, restoring a store too damaged to sign in to
+//! with the recovery key. The long parts run as jobs on their own connection, reporting
 //! progress on a channel at most once per percent; the session stays free meanwhile.
 
 use std::path::PathBuf;
@@ -118,6 +119,48 @@ pub async fn restore_to_point_in_time(
         on_progress,
     )
     .await
+}
+
+/// The backups in this workstation's backup folder (or in `folder`), newest first, read from
+/// their headers before anyone signs in: for restoring a store nobody can sign in to.
+#[tauri::command]
+pub async fn backups_before_sign_in(
+    state: State<'_, AppState>,
+    folder: Option<String>,
+) -> Result<Vec<BackupFacts>> {
+    state
+        .run(move |state| {
+            let folder = folder
+                .filter(|folder| !folder.trim().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| clinicdesk_core::default_backup_folder(state.data_dir()));
+            clinicdesk_core::backups_found_in(&folder)
+        })
+        .await
+}
+
+/// Restores a backup over a store so damaged that nobody can sign in, with the clinic's recovery
+/// key; everyone keeps their password, and the damaged store is kept aside.
+#[tauri::command]
+pub async fn restore_damaged_store(
+    state: State<'_, AppState>,
+    path: String,
+    recovery_key: String,
+    on_progress: Channel<BackupProgress>,
+) -> Result<RestoreOutcome> {
+    state
+        .run(move |state| {
+            clinicdesk_core::restore_unreadable_store(
+                state.data_dir(),
+                clinicdesk_core::UnreadableStoreRestore {
+                    backup_file: PathBuf::from(path),
+                    recovery_key,
+                },
+                state.environment(),
+                &mut progress_to(on_progress),
+            )
+        })
+        .await
 }
 
 /// A restore: the backup decrypted and checked on its own connection (the session free), then

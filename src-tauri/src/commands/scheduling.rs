@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use clinicdesk_core::{
     Appointment, AppointmentId, AppointmentStatus, AppointmentType, BookingRequest, Provider,
-    ProviderId, Result, WorkingWindow,
+    ProviderId, RepeatedHour, Result, WorkingWindow,
 };
 use tauri::State;
 
@@ -62,7 +62,8 @@ pub async fn book_appointment(
         .await
 }
 
-/// Moves an appointment; a stale `expected_version` is a conflict.
+/// Moves an appointment; a stale `expected_version` is a conflict. A time in the hour the
+/// clocks go back is the first of the two (the returned `clock_note` says so).
 #[tauri::command]
 pub async fn reschedule_appointment(
     state: State<'_, AppState>,
@@ -72,7 +73,14 @@ pub async fn reschedule_appointment(
 ) -> Result<Appointment> {
     state
         .with_session(move |session| {
-            session.reschedule_appointment(&id, starts_local, None, Some(expected_version), false)
+            session.reschedule_appointment(
+                &id,
+                starts_local,
+                RepeatedHour::First,
+                None,
+                Some(expected_version),
+                false,
+            )
         })
         .await
 }

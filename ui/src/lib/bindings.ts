@@ -53,6 +53,17 @@ export type AuditFilter = { username: string | null, patient_id: PatientId | nul
  */
 action: string | null, from: string | null, to: string | null, limit: number | null, };
 
+export type AuditListing = { entries: Array<AuditEntry>, 
+/**
+ * True when the role sees security events only (administrators).
+ */
+security_events_only: boolean, 
+/**
+ * Entries that match the filter but are not shown to this role (their numbers are the
+ * gaps in the sequence): said, never left unexplained.
+ */
+hidden_from_your_role: number, };
+
 export type AuditVerification = { entries: number, head_hash: string, };
 
 export type AccessReportLine = { occurred_at: string, username: string | null, workstation: string, action: string, outcome: string, };
@@ -113,6 +124,8 @@ export type AppointmentType = { id: AppointmentTypeId, name: string, default_min
 
 export type Repeat = { every_weeks: number, until: string | null, count: number | null, };
 
+export type RepeatedHour = "first" | "second";
+
 export type BookingRequest = { mrn: string, provider_id: ProviderId, 
 /**
  * Local wall-clock time in the clinic's zone.
@@ -125,13 +138,22 @@ minutes: number | null, appointment_type_id: AppointmentTypeId | null, reason: s
 /**
  * Book even outside the provider's working hours.
  */
-outside_hours_override: boolean, repeat: Repeat | null, };
+outside_hours_override: boolean, repeat: Repeat | null, 
+/**
+ * Which of the two times is meant when the clocks go back and `starts_local` happens
+ * twice; the first unless said otherwise.
+ */
+repeated_hour: RepeatedHour, };
 
 export type Appointment = { id: AppointmentId, version: number, mrn: string, patient_name: string, provider_id: ProviderId, provider_name: string, type_name: string | null, starts_at: string, ends_at: string, 
 /**
  * The start in the clinic's zone, `YYYY-MM-DD HH:MM`.
  */
-local_start: string, local_end: string, status: AppointmentStatus, reason: string | null, series_id: string | null, outside_hours_override: boolean, };
+local_start: string, local_end: string, status: AppointmentStatus, reason: string | null, series_id: string | null, outside_hours_override: boolean, 
+/**
+ * Said when the start falls in the hour the clocks go back: which of the two it is.
+ */
+clock_note: string | null, };
 
 export type VitalKind = "systolic" | "diastolic" | "heart_rate" | "respiratory_rate" | "temperature" | "oxygen_saturation" | "weight" | "height" | "bmi" | "pain";
 

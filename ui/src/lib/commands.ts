@@ -16,9 +16,11 @@ export const commands = {
   arrivedToday: () => call<Array<B.Appointment>>("arrived_today", {}),
   /** Writes the filtered trail as CSV into the user's Downloads folder; returns the file's path. */
   auditExportCsv: (filter: B.AuditFilter) => call<string>("audit_export_csv", { filter }),
-  auditList: (filter: B.AuditFilter) => call<Array<B.AuditEntry>>("audit_list", { filter }),
+  auditList: (filter: B.AuditFilter) => call<B.AuditListing>("audit_list", { filter }),
   auditVerify: () => call<B.AuditVerification>("audit_verify", {}),
   backupStatus: () => call<B.BackupStatus>("backup_status", {}),
+  /** The backups in this workstation's backup folder (or in `folder`), newest first, read from their headers before anyone signs in: for restoring a store nobody can sign in to. */
+  backupsBeforeSignIn: (folder: string | null) => call<Array<B.BackupFacts>>("backups_before_sign_in", { folder }),
   /** Books one appointment or a series (checked as a whole). */
   bookAppointment: (request: B.BookingRequest) => call<Array<B.Appointment>>("book_appointment", { request }),
   /** Changes the signed-in user's password (also how a temporary one is replaced). */
@@ -65,12 +67,14 @@ export const commands = {
   registerPatient: (patient: B.NewPatient, confirmedNotDuplicate: boolean) => call<B.Registration>("register_patient", { patient, confirmedNotDuplicate }),
   /** Opens a restricted chart in an emergency, with a reason (audited, flagged for review). */
   requestEmergencyAccess: (mrn: string, reason: string) => call<B.EmergencyGrant>("request_emergency_access", { mrn, reason }),
-  /** Moves an appointment; a stale `expected_version` is a conflict. */
+  /** Moves an appointment; a stale `expected_version` is a conflict. A time in the hour the clocks go back is the first of the two (the returned `clock_note` says so). */
   rescheduleAppointment: (id: B.AppointmentId, startsLocal: string, expectedVersion: number) => call<B.Appointment>("reschedule_appointment", { id, startsLocal, expectedVersion }),
   /** Gives a user a new one-time password (and clears a lockout). */
   resetPassword: (username: string) => call<string>("reset_password", { username }),
   /** Restores a backup whole: decrypted and checked on its own connection, then swapped in (other commands are told the store is busy during the swap). */
   restoreBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_backup", { path }, onProgress),
+  /** Restores a backup over a store so damaged that nobody can sign in, with the clinic's recovery key; everyone keeps their password, and the damaged store is kept aside. */
+  restoreDamagedStore: (path: string, recoveryKey: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_damaged_store", { path, recoveryKey }, onProgress),
   /** Brings the store back to a moment: the backup before it, checked, then the journal replayed. */
   restoreToPointInTime: (moment: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_to_point_in_time", { moment }, onProgress),
   /** Rotates the database key; other commands are told the store is busy meanwhile. */

@@ -64,11 +64,17 @@ impl Cli {
 
     /// Runs `clinicdesk args…` with `password` as the `--as` user's password.
     pub fn run(&self, args: &[&str], password: &str) -> Output {
+        self.run_with(args, password, &[])
+    }
+
+    /// Runs `clinicdesk args…` with more environment variables (a recovery key).
+    pub fn run_with(&self, args: &[&str], password: &str, variables: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
             .args(args)
             .env("CLINICDESK_DATA_DIR", self.folder.path())
             .env("CLINICDESK_PASSWORD", password)
             .env("CLINICDESK_NEW_PASSWORD", STAFF_PASSWORD)
+            .envs(variables.iter().copied())
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -83,6 +89,17 @@ impl Cli {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Registers a patient as frank (the front desk); the new MRN.
+    pub fn add_patient(&self, given: &str, family: &str, birth: &str) -> String {
+        last_line(&self.ok(
+            &[
+                "patient", "add", "--given", given, "--family", family, "--dob", birth, "--sex",
+                "female", "--as", "frank",
+            ],
+            STAFF_PASSWORD,
+        ))
     }
 
     /// Runs a staff member's command with `--json`; its output.

@@ -12,10 +12,15 @@ use super::BackupSettings;
 /// Where backups go: the configured folder, else `backups` inside the data folder.
 pub(crate) fn folder_in_use(data_dir: &DataDir, settings: &BackupSettings) -> PathBuf {
     if settings.folder.is_empty() {
-        data_dir.root().join("backups")
+        default_folder(data_dir)
     } else {
         PathBuf::from(&settings.folder)
     }
+}
+
+/// `backups` inside the data folder.
+pub(crate) fn default_folder(data_dir: &DataDir) -> PathBuf {
+    data_dir.root().join("backups")
 }
 
 /// Scratch space for decrypting backups (each verify and restore in a folder of its own).

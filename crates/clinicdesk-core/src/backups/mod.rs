@@ -1,6 +1,6 @@
 //! Encrypted backups: create (on demand or on the daily schedule, with retention), list, verify,
-//! restore whole, restore to a point in time by replaying the change journal, and rebuild a lost
-//! workstation from a backup and the recovery key.
+//! restore whole, restore to a point in time by replaying the change journal, and, with the recovery
+//! key, rebuild a lost workstation or replace a store too damaged to sign in to.
 //!
 //! A restore never leaves the clinic without a working store: the backup is decrypted into a
 //! new file beside the store, checked completely (SQLCipher and SQLite integrity, foreign keys,
@@ -14,12 +14,13 @@
 //!
 //! The parts: `settings` (folder, schedule, retention, status), `keys` (the clinic's backup key
 //! and the recovery recipient), `snapshot` (writing a backup), `checks` (decrypting and checking a
-//! backup), `restore` (verify, restore whole or to a moment), `new_workstation`, `files`.
+//! backup), `restore` (verify, restore whole or to a moment), `recovery_key` (restores opened with
+//! the recovery key: a new workstation, or over an unreadable store), `files`.
 
 mod checks;
 mod files;
 mod keys;
-mod new_workstation;
+mod recovery_key;
 mod restore;
 mod settings;
 mod snapshot;
@@ -33,8 +34,12 @@ use serde::{Deserialize, Serialize};
 use crate::audit::AuditEntry;
 use crate::backup_schedule::RetentionPolicy;
 
-pub use new_workstation::{restore_onto_new_workstation, NewWorkstationRestore};
+pub use recovery_key::{
+    restore_onto_new_workstation, restore_unreadable_store, NewWorkstationRestore,
+    UnreadableStoreRestore,
+};
 pub use restore::{RestoreJob, StagedRestore, VerifyJob};
+pub use settings::{backups_found_in, default_backup_folder};
 pub use snapshot::BackupJob;
 #[cfg(feature = "bench-api")]
 pub(crate) use snapshot::{write_snapshot, SnapshotRequest};

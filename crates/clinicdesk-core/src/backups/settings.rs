@@ -297,16 +297,26 @@ impl Session {
     pub fn list_backups(&mut self) -> Result<Vec<BackupFacts>> {
         self.authorize("backup.list", Some(Permission::BackupsCreate), None)?;
         let settings = read_settings(self.connection()?)?;
-        let folder = folder_in_use(&self.data_dir, &settings);
-        let mut listed: Vec<BackupFacts> = backup_files(&folder)?
-            .into_iter()
-            .filter_map(|path| {
-                clinicdesk_backup::read_header(&path)
-                    .ok()
-                    .map(|header| BackupFacts::from_header(&path, &header))
-            })
-            .collect();
-        listed.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-        Ok(listed)
+        backups_found_in(&folder_in_use(&self.data_dir, &settings))
     }
+}
+
+/// The backups in `folder`, newest first, from their readable headers (no key needed); files
+/// whose header does not read are left out.
+pub fn backups_found_in(folder: &Path) -> Result<Vec<BackupFacts>> {
+    let mut listed: Vec<BackupFacts> = backup_files(folder)?
+        .into_iter()
+        .filter_map(|path| {
+            clinicdesk_backup::read_header(&path)
+                .ok()
+                .map(|header| BackupFacts::from_header(&path, &header))
+        })
+        .collect();
+    listed.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    Ok(listed)
+}
+
+/// Where backups go unless a folder is chosen: `backups` in the data folder.
+pub fn default_backup_folder(data_dir: &DataDir) -> PathBuf {
+    super::files::default_folder(data_dir)
 }

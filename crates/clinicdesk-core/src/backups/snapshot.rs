@@ -103,20 +103,12 @@ pub(crate) fn write_snapshot(
                 total_bytes: total,
             })
         })?;
-        // SQLCipher hands a page that fails its authentication to the page reader as it is,
-        // so every page of the file is checked once more before the backup counts as made: a
-        // backup is good or it is not made.
-        let damaged = clinicdesk_store::page_authentication_problems(connection)?;
-        if !damaged.is_empty() {
-            return Err(Error::store_damaged(format!(
-                "{} fail their authentication, so no backup was made",
-                damaged
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )));
+        // SQLCipher hands a page that fails its authentication to the page reader zeroed,
+        // without an error, and marks the connection: a backup is good or it is not made.
+        if clinicdesk_store::met_a_damaged_page(connection)? {
+            return Err(Error::store_damaged(
+                "a page of the store fails its authentication, so no backup was made",
+            ));
         }
         progress(BackupProgress {
             stage: BackupStage::Snapshot,
