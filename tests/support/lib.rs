@@ -1,6 +1,8 @@
 //! Shared set-up for the cross-crate tests: a fresh clinic in a temporary folder, on a clock the
 //! test controls, with cheap Argon2id parameters (the cost is not what these tests are about).
 
+pub mod central;
+
 use chrono::TimeZone;
 use clinicdesk_core::{
     DataDir, Environment, InitRequest, KdfParams, ManualClock, Session, SlotSecret,

@@ -13,6 +13,7 @@ mod scheduling;
 mod secrets;
 mod settings;
 mod signing_in;
+mod sync;
 mod vitals;
 
 use std::path::PathBuf;
@@ -134,6 +135,17 @@ enum Command {
     Backup {
         #[command(subcommand)]
         command: backups::BackupCommand,
+    },
+    /// Sync with the clinic's central server: enrol, sync now, status, conflicts.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
+    },
+    /// The central server's tools (for whoever runs the clinic group's PostgreSQL): schema,
+    /// clinics, workstations and their enrolment codes, status, audit check.
+    Server {
+        #[command(subcommand)]
+        command: sync::ServerCommand,
     },
 }
 
@@ -375,6 +387,12 @@ fn run(cli: Cli) -> Result<()> {
         } => with_session(&data_dir, &login, &environment, &mut secrets, |session| {
             backups::run_backup(session, command, &out)
         }),
+        Command::Sync { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                sync::run_sync(session, command, &out)
+            })
+        }
+        Command::Server { command } => sync::run_server(command, &out),
         Command::Check => with_session(&data_dir, &login, &environment, &mut secrets, |session| {
             let check = session.check_store()?;
             out.value(serde_json::to_value(&check).unwrap_or_default(), || {

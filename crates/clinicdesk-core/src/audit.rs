@@ -127,7 +127,9 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    fn computed_hash(&self) -> String {
+    /// The entry's hash from its fields and the hash before it (the chain's rule, also checked by
+    /// the central server's `server audit verify`).
+    pub fn computed_hash(&self) -> String {
         let mut hasher = Sha256::new();
         hasher.update(b"clinicdesk-audit-v1");
         hasher.update(self.prev_hash.as_bytes());

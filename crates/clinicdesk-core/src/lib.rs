@@ -33,6 +33,7 @@ mod settings;
 mod status;
 mod store_health;
 mod store_schema;
+mod sync;
 mod tables;
 mod time_zone;
 mod users;
@@ -43,7 +44,10 @@ mod vitals;
 #[cfg(feature = "bench-api")]
 pub mod bench_api;
 
-pub use audit::{AuditEntry, AuditFilter, AuditListing, AuditOutcome, AuditVerification};
+pub use audit::{
+    AuditEntry, AuditFilter, AuditListing, AuditOutcome, AuditVerification,
+    GENESIS_HASH as AUDIT_GENESIS_HASH,
+};
 pub use audit_review::AccessReportLine;
 pub use backup_schedule::RetentionPolicy;
 pub use backups::{
@@ -84,6 +88,10 @@ pub use session::{
 pub use settings::SecuritySettings;
 pub use status::StoreStatus;
 pub use store_health::{note_store_damage, DamageMark, StoreCheck, StoreCheckJob, StoreHealth};
+pub use sync::{
+    synced_rows_of, ConflictResolution, OutgoingBatch, OutgoingChange, PullSummary, PulledChange,
+    PushOutcome, PushResult, PushSummary, SyncConflict, SyncEnrolment, SyncStatus,
+};
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use users::{TemporaryPassword, UserSummary};
 pub use validation::visible;

@@ -30,6 +30,9 @@ pub(crate) struct RecordedWrite<'c> {
     now: DateTime<Utc>,
     outbox_before: i64,
     audited: usize,
+    /// Rows this write took from the central server (a pull, or a conflict's server side):
+    /// they changed without an outbox row, because they came from the outbox of another.
+    from_server: RowSet,
 }
 
 impl std::ops::Deref for RecordedWrite<'_> {
@@ -64,6 +67,7 @@ impl<'c> RecordedWrite<'c> {
             now,
             outbox_before,
             audited: 0,
+            from_server: RowSet::new(),
         })
     }
 
@@ -147,6 +151,13 @@ impl<'c> RecordedWrite<'c> {
     /// Records a row just updated in `table` (the UPDATE raised its `version` by one).
     pub(crate) fn updated(&mut self, table: Table, id: impl AsRef<str>) -> Result<()> {
         self.record_outbox(table, id.as_ref(), "update")
+    }
+
+    /// Records a row of `table` just written (or removed) as the central server holds it: it
+    /// needs no outbox row.
+    pub(crate) fn took_from_server(&mut self, table: Table, id: impl AsRef<str>) {
+        self.from_server
+            .insert((table.name().to_owned(), id.as_ref().to_owned()));
     }
 
     /// One row as a JSON object of its columns.
@@ -277,7 +288,8 @@ impl<'c> RecordedWrite<'c> {
     /// that a change to one was audited.
     pub(crate) fn commit(self) -> Result<()> {
         if let Some((changed, recorded)) = self.changed_and_recorded()? {
-            if let Some((table, id)) = changed.difference(&recorded).next() {
+            let unrecorded: RowSet = changed.difference(&recorded).cloned().collect();
+            if let Some((table, id)) = unrecorded.difference(&self.from_server).next() {
                 return Err(Error::unexpected(format!(
                     "a change to {table} row {id} was not recorded for sync; nothing was saved"
                 )));

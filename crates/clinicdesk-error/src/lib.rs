@@ -52,11 +52,26 @@ pub enum ErrorCode {
     /// The store is held by work that must finish first (a key rotation, the end of a
     /// restore); try again in a moment.
     Busy,
+    /// This workstation is not enrolled with a central server (`sync enroll`).
+    SyncNotEnrolled,
+    /// The central server cannot be reached now; changes wait in the outbox.
+    ServerUnreachable,
+    /// The server presented a certificate other than the one enrolled: refused before any data
+    /// was sent.
+    ServerCertificateMismatch,
+    /// The central server refused a change or a batch (its rules, an unknown table or column, a
+    /// row of another clinic); nothing of the batch was applied and the outbox keeps it.
+    ServerRefused,
+    /// The central server no longer accepts this workstation (revoked, or the enrolment code was
+    /// already used).
+    WorkstationRevoked,
+    /// The central server's schema is newer (or older) than this build knows.
+    ServerSchemaMismatch,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and for generating UI bindings.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::Unexpected,
         ErrorCode::Usage,
         ErrorCode::StoreNotInitialized,
@@ -76,6 +91,12 @@ impl ErrorCode {
         ErrorCode::IntegrityFailure,
         ErrorCode::Conflict,
         ErrorCode::Busy,
+        ErrorCode::SyncNotEnrolled,
+        ErrorCode::ServerUnreachable,
+        ErrorCode::ServerCertificateMismatch,
+        ErrorCode::ServerRefused,
+        ErrorCode::WorkstationRevoked,
+        ErrorCode::ServerSchemaMismatch,
     ];
 
     /// The command-line exit code for this error (docs/reference.md, "Errors").
@@ -95,6 +116,11 @@ impl ErrorCode {
             | ErrorCode::MigrationMismatch
             | ErrorCode::IntegrityFailure => 6,
             ErrorCode::Conflict | ErrorCode::Busy => 7,
+            ErrorCode::SyncNotEnrolled => 2,
+            ErrorCode::WorkstationRevoked => 3,
+            ErrorCode::ServerRefused => 5,
+            ErrorCode::ServerCertificateMismatch | ErrorCode::ServerSchemaMismatch => 6,
+            ErrorCode::ServerUnreachable => 8,
         }
     }
 
@@ -120,6 +146,12 @@ impl ErrorCode {
             ErrorCode::IntegrityFailure => "integrity_failure",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Busy => "busy",
+            ErrorCode::SyncNotEnrolled => "sync_not_enrolled",
+            ErrorCode::ServerUnreachable => "server_unreachable",
+            ErrorCode::ServerCertificateMismatch => "server_certificate_mismatch",
+            ErrorCode::ServerRefused => "server_refused",
+            ErrorCode::WorkstationRevoked => "workstation_revoked",
+            ErrorCode::ServerSchemaMismatch => "server_schema_mismatch",
         }
     }
 }

@@ -143,15 +143,16 @@ pub fn restore_onto_new_workstation(
             "opened_with": "recovery key",
         });
         // The new key-slot file starts counting again; the store must not mistake that for an
-        // old file put back.
+        // old file put back. The new workstation is not the one the backup came from: it does
+        // not sync under that one's name, and is enrolled with a code of its own.
         let forget_generation = |transaction: &clinicdesk_store::rusqlite::Transaction<'_>| {
             transaction
                 .execute(
                     "DELETE FROM store_meta WHERE key = 'keyslot_generation'",
                     [],
                 )
-                .map(|_| ())
-                .map_err(sql_error("resetting the key-slot generation"))
+                .map_err(sql_error("resetting the key-slot generation"))?;
+            crate::sync::forget_enrolment(transaction)
         };
         finish_restored_store(
             &mut store,

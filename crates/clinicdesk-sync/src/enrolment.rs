@@ -1,0 +1,138 @@
+//! Enrolment: the one-time code `server add-workstation` prints, and what a workstation does with
+//! it (checks the server's certificate against the code, binds itself to its clinic, replaces the
+//! one-time password with one only it knows, and keeps that inside its encrypted store).
+
+use base64::Engine;
+use clinicdesk_core::{Error, Result, Session, SyncEnrolment};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::central_schema::check_server_version;
+use crate::server_tools::scram_verifier;
+use crate::transport::{connect_pinned, parse_server_url, server_error};
+
+const PREFIX: &str = "CDK1-";
+
+/// What an enrolment code carries: the workstation's role, its one-time password and the
+/// fingerprint of the server's certificate.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct EnrolmentCode {
+    #[serde(rename = "w")]
+    pub workstation_role: String,
+    #[serde(rename = "p")]
+    pub one_time_password: String,
+    #[serde(rename = "f")]
+    pub certificate_sha256: String,
+}
+
+impl std::fmt::Debug for EnrolmentCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolmentCode")
+            .field("workstation_role", &self.workstation_role)
+            .field("certificate_sha256", &self.certificate_sha256)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EnrolmentCode {
+    /// The code as typed or pasted: `CDK1-` and URL-safe base64.
+    pub fn to_text(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a code serialises");
+        format!(
+            "{PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        )
+    }
+
+    pub fn parse(text: &str) -> Result<EnrolmentCode> {
+        let invalid = || {
+            Error::invalid_field(
+                "code",
+                "this is not an enrolment code (it starts with CDK1- and comes from `clinicdesk server add-workstation`)",
+            )
+        };
+        let body = text.trim().strip_prefix(PREFIX).ok_or_else(invalid)?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| invalid())?;
+        let code: EnrolmentCode = serde_json::from_slice(&json).map_err(|_| invalid())?;
+        let hex_fingerprint = code.certificate_sha256.len() == 64
+            && code
+                .certificate_sha256
+                .chars()
+                .all(|c| c.is_ascii_hexdigit());
+        let role_ok = code.workstation_role.starts_with("cdws_")
+            && code.workstation_role[5..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit());
+        if !hex_fingerprint || !role_ok || code.one_time_password.is_empty() {
+            return Err(invalid());
+        }
+        Ok(code)
+    }
+}
+
+/// What enrolment tells the administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    pub clinic_id: String,
+    pub clinic_name: String,
+    pub workstation_role: String,
+    pub certificate_sha256: String,
+}
+
+/// Enrols this workstation (an administrator's session) with the server at `server_url`.
+/// The store's clinic becomes the server's clinic when it is the first to enrol; otherwise the
+/// store must hold the same clinic. The server's certificate must be the one the code names.
+pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> Result<Enrolled> {
+    session.check_may_enrol()?;
+    parse_server_url(server_url)?;
+    let store_clinic = session.store_clinic_id()?;
+    let mut client = connect_pinned(
+        server_url,
+        &code.workstation_role,
+        &code.one_time_password,
+        &code.certificate_sha256,
+    )?;
+    check_server_version(&mut client)?;
+    let mut own_password = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut own_password);
+    let own_password = Zeroizing::new(hex::encode(own_password));
+    let verifier = scram_verifier(&own_password)?;
+    let mut transaction = client
+        .transaction()
+        .map_err(|e| server_error("enrolling", e))?;
+    let answer: String = transaction
+        .query_one(
+            "SELECT clinicdesk.enroll_workstation($1::text::uuid)::text",
+            &[&store_clinic],
+        )
+        .map_err(|e| server_error("enrolling", e))?
+        .get(0);
+    transaction
+        .batch_execute(&format!("ALTER ROLE CURRENT_USER PASSWORD '{verifier}'"))
+        .map_err(|e| server_error("setting the workstation's own password", e))?;
+    transaction
+        .commit()
+        .map_err(|e| server_error("enrolling", e))?;
+    let answer: serde_json::Value = serde_json::from_str(&answer)
+        .map_err(|_| Error::unexpected("the server's answer to enrolment is not JSON"))?;
+    let clinic_id = answer["clinic_id"].as_str().unwrap_or_default().to_owned();
+    let clinic_name = answer["clinic_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    session.save_sync_enrolment(SyncEnrolment {
+        server_url: server_url.trim().to_owned(),
+        workstation_role: code.workstation_role.clone(),
+        workstation_password: own_password,
+        certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
+        clinic_id: clinic_id.clone(),
+    })?;
+    Ok(Enrolled {
+        clinic_id,
+        clinic_name,
+        workstation_role: code.workstation_role.clone(),
+        certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
+    })
+}
