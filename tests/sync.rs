@@ -464,3 +464,567 @@ fn a_server_restarted_between_batches_loses_nothing_and_applies_nothing_twice() 
     group.nurses.sync();
     assert_eq!(rows(&group.desk), rows(&group.nurses));
 }
+
+/// This workstation's own connection to the server, as a person with its credentials could
+/// open it by hand.
+fn own_connection(workstation: &Workstation) -> Client {
+    clinicdesk_sync::connect(&mut workstation.staff("frank")).unwrap()
+}
+
+#[test]
+fn a_workstation_of_one_clinic_reads_and_changes_nothing_of_another_even_by_hand() {
+    let group = group();
+    let mut frank = group.desk.staff("frank");
+    let ada = register(&mut frank, "Ada", "Lovelace", "1985-12-10");
+    drop(frank);
+    group.desk.sync();
+    // A second clinic on the same server, with its own workstation.
+    let other_registry = group.server.add_clinic("Hillside Practice");
+    let other = Clinic::with_staff();
+    register(&mut other.staff("frank"), "Hilde", "Hill", "1970-07-07");
+    let hill = Workstation::copy_of(&other, "hillside-desk");
+    hill.enrol(&group.server, &other_registry);
+    hill.sync();
+
+    let mut hand = own_connection(&hill);
+    let visible: i64 = hand
+        .query_one("SELECT count(*) FROM clinicdesk.patients", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(visible, 1, "Hillside sees only its own patient");
+    let seen: i64 = hand
+        .query_one(
+            "SELECT count(*) FROM clinicdesk.changes WHERE clinic_id = $1::text::uuid",
+            &[&group.clinic_id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 0, "nor any of Riverside's changes");
+    let changed = hand
+        .execute(
+            "UPDATE clinicdesk.patients SET given_name = 'Mallory' WHERE clinic_id = $1::text::uuid",
+            &[&group.clinic_id],
+        )
+        .unwrap();
+    assert_eq!(changed, 0);
+    let planted = hand.execute(
+        "INSERT INTO clinicdesk.clinic_sequences (clinic_id, last_seq) VALUES ($1::text::uuid, 99)",
+        &[&group.clinic_id],
+    );
+    assert!(planted.is_err(), "a row for another clinic is refused");
+    assert!(hand
+        .execute("DELETE FROM clinicdesk.patients", &[])
+        .is_err());
+    assert!(hand
+        .execute("DELETE FROM clinicdesk.audit_entries", &[])
+        .is_err());
+    assert!(hand
+        .execute("UPDATE clinicdesk.audit_entries SET action = 'x.y'", &[])
+        .is_err());
+    // A pushed row naming the other clinic is refused whole.
+    let mut forged = hill.staff("frank");
+    let batch = clinicdesk_core::OutgoingBatch {
+        changes: vec![clinicdesk_core::OutgoingChange {
+            change_id: uuid_v7(),
+            table: "patients".into(),
+            row_id: uuid_v7(),
+            operation: "insert".into(),
+            base_version: None,
+            new_version: 1,
+            payload: serde_json::json!({ "clinic_id": group.clinic_id, "version": 1 }),
+        }],
+        audit: vec![],
+    };
+    let mut client = clinicdesk_sync::connect(&mut forged).unwrap();
+    let mut forged_batch = batch.clone();
+    forged_batch.changes[0].payload["id"] = forged_batch.changes[0].row_id.clone().into();
+    let refused = clinicdesk_sync::push_batch(&mut client, &forged_batch).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::ServerRefused, "{refused}");
+    assert!(
+        refused.message.contains("another clinic"),
+        "{}",
+        refused.message
+    );
+    drop(forged);
+    // Riverside's record is untouched.
+    let chart = group.nurses.staff("frank");
+    drop(chart);
+    group.nurses.sync();
+    assert_eq!(
+        group
+            .nurses
+            .staff("frank")
+            .open_chart(&ada)
+            .unwrap()
+            .demographics
+            .given_name,
+        "Ada"
+    );
+
+    // A revoked workstation can do nothing: not sign in, and an open connection sees nothing.
+    let role = hill
+        .staff("frank")
+        .sync_enrolment()
+        .unwrap()
+        .workstation_role;
+    let mut still_open = own_connection(&hill);
+    clinicdesk_sync::revoke_workstation(&mut group.server.owner(), &role).unwrap();
+    let error = clinicdesk_sync::sync_now(&mut hill.staff("frank")).unwrap_err();
+    assert_eq!(error.code, ErrorCode::WorkstationRevoked, "{error}");
+    assert!(still_open
+        .query_one("SELECT count(*) FROM clinicdesk.patients", &[])
+        .map(|row| row.get::<_, i64>(0) == 0)
+        .unwrap_or(true));
+    let status = hill.staff("frank").sync_status().unwrap();
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("workstation_revoked"),
+        "{status:?}"
+    );
+}
+
+fn uuid_v7() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[test]
+fn a_server_whose_certificate_is_not_the_enrolled_one_is_refused() {
+    let mut server = CentralServer::start();
+    let registry = server.add_clinic("Riverside Family Clinic");
+    let origin = Clinic::with_staff();
+    let desk = Workstation::copy_of(&origin, "front-desk");
+    // A code naming another certificate: enrolment stops before sending anything.
+    let mut code = server.enrolment_code(&registry, "front desk");
+    let genuine = code.certificate_sha256.clone();
+    code.certificate_sha256 = "ab".repeat(32);
+    let error =
+        clinicdesk_sync::enroll(&mut desk.admin(), &server.workstation_url(), &code).unwrap_err();
+    assert_eq!(error.code, ErrorCode::ServerCertificateMismatch, "{error}");
+    code.certificate_sha256 = genuine;
+    clinicdesk_sync::enroll(&mut desk.admin(), &server.workstation_url(), &code).unwrap();
+    // The same code twice: refused.
+    let again = Workstation::copy_of(&origin, "another");
+    let reused =
+        clinicdesk_sync::enroll(&mut again.admin(), &server.workstation_url(), &code).unwrap_err();
+    assert_eq!(reused.code, ErrorCode::WorkstationRevoked, "{reused}");
+    register(&mut desk.staff("frank"), "Ada", "Lovelace", "1985-12-10");
+    // Someone else answers at the server's address with another certificate.
+    server.replace_certificate();
+    let error = clinicdesk_sync::sync_now(&mut desk.staff("frank")).unwrap_err();
+    assert_eq!(error.code, ErrorCode::ServerCertificateMismatch, "{error}");
+    assert_eq!(server.count("patients"), 0, "nothing reached the impostor");
+    assert!(desk.staff("frank").sync_status().unwrap().pending_changes > 0);
+}
+
+#[test]
+fn malformed_or_refused_batches_change_nothing_on_either_side() {
+    let group = group();
+    let mut frank = group.desk.staff("frank");
+    register(&mut frank, "Ada", "Lovelace", "1985-12-10");
+    let good = frank.sync_outgoing(100).unwrap();
+    let mut client = clinicdesk_sync::connect(&mut frank).unwrap();
+    let changes_before = group.server.count("changes");
+    let pending_before = frank.sync_status().unwrap().pending_changes;
+    let mut cases: Vec<(&str, clinicdesk_core::OutgoingBatch)> = Vec::new();
+    let mut unknown_table = good.clone();
+    unknown_table.changes.last_mut().unwrap().table = "secrets".into();
+    cases.push(("unknown table", unknown_table));
+    let mut unknown_column = good.clone();
+    unknown_column.changes.last_mut().unwrap().payload["shoe_size"] = 44.into();
+    cases.push(("unknown column", unknown_column));
+    let mut malformed = good.clone();
+    malformed.changes.last_mut().unwrap().new_version = 7;
+    cases.push(("malformed", malformed));
+    let mut refused_by_rule = good.clone();
+    let last = refused_by_rule
+        .changes
+        .iter_mut()
+        .find(|change| change.table == "patients")
+        .unwrap();
+    last.payload["sex"] = "robot".into();
+    cases.push(("a server rule", refused_by_rule));
+    for (what, batch) in cases {
+        let error = clinicdesk_sync::push_batch(&mut client, &batch).unwrap_err();
+        assert_eq!(error.code, ErrorCode::ServerRefused, "{what}: {error}");
+        assert_eq!(
+            group.server.count("changes"),
+            changes_before,
+            "{what}: nothing applied"
+        );
+        assert_eq!(group.server.count("patients"), 0, "{what}");
+    }
+    // A garbled pull is refused too, and the cursor does not move.
+    let garbled = vec![clinicdesk_core::PulledChange {
+        seq: 1,
+        change_id: uuid_v7(),
+        table: "secrets".into(),
+        row_id: uuid_v7(),
+        version: 1,
+        payload: serde_json::json!({}),
+    }];
+    let error = frank.sync_apply_pulled(&garbled).unwrap_err();
+    assert_eq!(error.code, ErrorCode::ServerRefused);
+    assert_eq!(frank.sync_cursor().unwrap(), 0);
+    assert_eq!(frank.sync_status().unwrap().pending_changes, pending_before);
+    // The genuine batch still goes through.
+    clinicdesk_sync::sync_now(&mut frank).unwrap();
+    assert_eq!(group.server.count("patients"), 1);
+}
+
+#[test]
+fn a_pull_that_runs_while_other_workstations_push_never_skips_a_change() {
+    let group = group();
+    let pushers: Vec<Workstation> = (0..3)
+        .map(|n| {
+            let station = Workstation::copy_of(&group._origin, &format!("pusher-{n}"));
+            station.enrol(&group.server, &group.clinic_id);
+            station
+        })
+        .collect();
+    let rounds = 15;
+    std::thread::scope(|scope| {
+        for (n, station) in pushers.iter().enumerate() {
+            scope.spawn(move || {
+                let mut frank = station.staff("frank");
+                for round in 0..rounds {
+                    register(
+                        &mut frank,
+                        &format!("P{n}"),
+                        &format!("Round{round}"),
+                        "1990-01-01",
+                    );
+                    clinicdesk_sync::sync_now(&mut frank).unwrap();
+                }
+            });
+        }
+        scope.spawn(|| {
+            // Pulls as fast as it can while they push; each pull applies what it saw.
+            let mut frank = group.nurses.staff("frank");
+            let mut client = clinicdesk_sync::connect(&mut frank).unwrap();
+            for _ in 0..40 {
+                let cursor = frank.sync_cursor().unwrap();
+                let changes = clinicdesk_sync::pull_batch(&mut client, cursor, 7).unwrap();
+                for (offset, change) in changes.iter().enumerate() {
+                    assert_eq!(change.seq, cursor + 1 + offset as i64, "no change skipped");
+                }
+                if !changes.is_empty() {
+                    frank.sync_apply_pulled(&changes).unwrap();
+                }
+            }
+        });
+    });
+    group.nurses.sync();
+    for station in &pushers {
+        station.sync();
+    }
+    group.nurses.sync();
+    assert_eq!(rows(&group.nurses), rows(&pushers[0]));
+    let mut owner = group.server.owner();
+    assert_eq!(
+        server_row_count(&mut owner, "patients", &group.clinic_id),
+        3 * rounds as i64
+    );
+}
+
+#[test]
+fn the_server_keeps_each_workstations_audit_chain_and_reports_a_gap_or_a_change() {
+    let group = group();
+    register(
+        &mut group.desk.staff("frank"),
+        "Ada",
+        "Lovelace",
+        "1985-12-10",
+    );
+    group.desk.sync();
+    group.nurses.sync();
+    let mut owner = group.server.owner();
+    let checks = clinicdesk_sync::verify_audit_chains(&mut owner).unwrap();
+    assert!(
+        checks
+            .iter()
+            .all(|check| check.problems.is_empty() && check.entries > 3),
+        "{checks:?}"
+    );
+    // Only the owner, with the trigger switched off on purpose, can remove an entry: verify
+    // then names the gap.
+    owner
+        .batch_execute(
+            "ALTER TABLE clinicdesk.audit_entries DISABLE TRIGGER audit_entries_no_update;
+             DELETE FROM clinicdesk.audit_entries WHERE seq = 3
+                 AND workstation_role = (SELECT min(workstation_role) FROM clinicdesk.audit_entries);
+             UPDATE clinicdesk.audit_entries SET action = 'chart.open' WHERE seq = 2
+                 AND workstation_role = (SELECT max(workstation_role) FROM clinicdesk.audit_entries);
+             ALTER TABLE clinicdesk.audit_entries ENABLE TRIGGER audit_entries_no_update;",
+        )
+        .unwrap();
+    let checks = clinicdesk_sync::verify_audit_chains(&mut owner).unwrap();
+    let problems: Vec<String> = checks
+        .iter()
+        .flat_map(|check| check.problems.clone())
+        .collect();
+    assert!(problems.iter().any(|p| p.contains("gap")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("changed")),
+        "{problems:?}"
+    );
+    assert!(owner
+        .batch_execute("TRUNCATE clinicdesk.audit_entries")
+        .is_err());
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Twenty workstations (SYNC_WORKSTATIONS), each going offline at random and making random
+/// changes (SYNC_CHANGES each) to a shared set of patients and new ones of their own. At the end
+/// every workstation holds exactly the server's rows, every stale edit is a visible conflict,
+/// and every local change is on the server or in a conflict.
+#[test]
+fn twenty_workstations_offline_at_random_converge_and_lose_no_change() {
+    use rand::{Rng, SeedableRng};
+    let count = setting("SYNC_WORKSTATIONS", 20);
+    let changes_each = setting("SYNC_CHANGES", 12);
+    let seed = setting("SYNC_SEED", 7) as u64;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let server = CentralServer::start();
+    let registry = server.add_clinic("Riverside Family Clinic");
+    let origin = Clinic::with_staff();
+    let shared: Vec<String> = (0..5)
+        .map(|n| {
+            register(
+                &mut origin.staff("frank"),
+                "Shared",
+                &format!("Patient{n}"),
+                "1970-01-01",
+            )
+        })
+        .collect();
+    let stations: Vec<Workstation> = (0..count)
+        .map(|n| Workstation::copy_of(&origin, &format!("station-{n}")))
+        .collect();
+    let clinic_id = stations[0].enrol(&server, &registry).clinic_id;
+    for station in &stations[1..] {
+        station.enrol(&server, &clinic_id);
+    }
+    let mut sessions: Vec<Session> = stations.iter().map(|s| s.staff("frank")).collect();
+    let mut online = vec![true; count];
+    // (station, the value it wrote): each must end on the server or in that station's conflicts.
+    // An edit the same station overwrote before it next synced is its own later choice.
+    let mut edits: Vec<(usize, String)> = Vec::new();
+    let mut unsynced: std::collections::BTreeMap<(usize, String), String> = Default::default();
+    let mut registrations: Vec<(usize, String)> = Vec::new();
+    for step in 0..count * changes_each {
+        let n = rng.gen_range(0..count);
+        if rng.gen_bool(0.2) {
+            online[n] = !online[n];
+        }
+        let session = &mut sessions[n];
+        if rng.gen_bool(0.7) {
+            let mrn = &shared[rng.gen_range(0..shared.len())];
+            let value = format!("Edit{n}x{step}");
+            session
+                .update_demographics(mrn, &change(Some(&value), None, None), None)
+                .unwrap();
+            unsynced.insert((n, mrn.clone()), value);
+        } else {
+            let family = format!("New{n}x{step}");
+            register(session, "Own", &family, "2001-02-03");
+            registrations.push((n, family));
+        }
+        if online[n] && rng.gen_bool(0.5) {
+            clinicdesk_sync::sync_now(session).unwrap();
+            let synced: Vec<_> = unsynced
+                .keys()
+                .filter(|(station, _)| *station == n)
+                .cloned()
+                .collect();
+            for key in synced {
+                edits.push((n, unsynced.remove(&key).unwrap()));
+            }
+        }
+    }
+    edits.extend(unsynced.into_iter().map(|((n, _), value)| (n, value)));
+    for _ in 0..2 {
+        for session in sessions.iter_mut() {
+            clinicdesk_sync::sync_now(session).unwrap();
+        }
+    }
+    let expected = clinicdesk_core::synced_rows_of(&sessions[0]).unwrap();
+    for (n, session) in sessions.iter_mut().enumerate() {
+        assert_eq!(
+            clinicdesk_core::synced_rows_of(session).unwrap(),
+            expected,
+            "station {n}"
+        );
+        assert_eq!(
+            session.sync_status().unwrap().pending_changes,
+            0,
+            "station {n}"
+        );
+    }
+    let mut owner = server.owner();
+    assert_eq!(
+        server_row_count(&mut owner, "patients", &clinic_id) as usize,
+        expected["patients"].len()
+    );
+    let written: std::collections::BTreeSet<String> = owner
+        .query(
+            "SELECT payload ->> 'given_name' FROM clinicdesk.changes WHERE table_name = 'patients'",
+            &[],
+        )
+        .unwrap()
+        .into_iter()
+        .filter_map(|row| row.get::<_, Option<String>>(0))
+        .collect();
+    let mut conflicts_seen = 0;
+    let conflicts: Vec<Vec<clinicdesk_core::SyncConflict>> = sessions
+        .iter_mut()
+        .map(|session| session.sync_conflicts().unwrap())
+        .collect();
+    for (n, value) in &edits {
+        let in_conflict = conflicts[*n]
+            .iter()
+            .any(|conflict| conflict.mine["given_name"] == value.as_str());
+        if in_conflict {
+            conflicts_seen += 1;
+        }
+        assert!(
+            written.contains(value) || in_conflict,
+            "station {n}'s edit {value} is neither on the server nor in a conflict"
+        );
+    }
+    for (n, family) in &registrations {
+        assert!(
+            expected["patients"]
+                .values()
+                .any(|row| row["family_name"] == family.as_str()),
+            "station {n}'s registration {family} reached everyone"
+        );
+    }
+    assert!(
+        conflicts_seen > 0,
+        "overlapping offline edits made conflicts"
+    );
+    println!(
+        "{count} workstations, {} edits ({conflicts_seen} kept as conflicts), {} registrations",
+        edits.len(),
+        registrations.len()
+    );
+}
+
+/// A TCP proxy in front of the server that cuts every connection after `budget` bytes from
+/// the server, to break a sync at chosen points of the exchange.
+struct CuttingProxy {
+    port: u16,
+}
+
+impl CuttingProxy {
+    fn start(
+        server_port: u16,
+        budget: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> CuttingProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(upstream) = std::net::TcpStream::connect(("127.0.0.1", server_port)) else {
+                    continue;
+                };
+                let limit = budget.load(std::sync::atomic::Ordering::SeqCst);
+                let (client_read, upstream_write) =
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || pipe(client_read, upstream_write, usize::MAX));
+                std::thread::spawn(move || pipe(upstream, client, limit));
+            }
+        });
+        CuttingProxy { port }
+    }
+}
+
+fn pipe(mut from: std::net::TcpStream, mut to: std::net::TcpStream, limit: usize) {
+    use std::io::{Read, Write};
+    let mut passed = 0usize;
+    let mut buffer = [0u8; 4096];
+    loop {
+        let Ok(read) = from.read(&mut buffer) else {
+            break;
+        };
+        if read == 0 {
+            break;
+        }
+        let allowed = read.min(limit.saturating_sub(passed));
+        if to.write_all(&buffer[..allowed]).is_err() || allowed < read {
+            break;
+        }
+        passed += allowed;
+    }
+    let _ = from.shutdown(std::net::Shutdown::Both);
+    let _ = to.shutdown(std::net::Shutdown::Both);
+}
+
+#[test]
+fn connections_cut_at_many_points_lose_nothing_and_apply_nothing_twice() {
+    let group = group();
+    let budget = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+    let proxy = CuttingProxy::start(group.server.port, budget.clone());
+    // The nurses' room reaches the server only through the proxy.
+    let mut frank = group.nurses.staff("frank");
+    let mut enrolment = frank.sync_enrolment().unwrap();
+    enrolment.server_url = format!("postgres://localhost:{}/clinicdesk", proxy.port);
+    let connect_through_proxy = |frank: &mut Session| {
+        clinicdesk_sync::transport::connect_pinned(
+            &enrolment.server_url,
+            &enrolment.workstation_role,
+            &enrolment.workstation_password,
+            &enrolment.certificate_sha256,
+        )
+        .and_then(|mut client| clinicdesk_sync::sync_over(frank, &mut client))
+    };
+    let mut cuts = 0;
+    let mut cut_points = 0;
+    for round in 0..12 {
+        register(&mut frank, "Cut", &format!("Round{round}"), "1980-08-08");
+        register(
+            &mut group.desk.staff("frank"),
+            "Desk",
+            &format!("Round{round}"),
+            "1981-08-08",
+        );
+        group.desk.sync();
+        // Cut after a growing number of bytes from the server: during TLS, the login, the push's
+        // answer, the pull.
+        let cut_after = 2_000 + round * 1_500;
+        budget.store(cut_after, std::sync::atomic::Ordering::SeqCst);
+        cut_points += 1;
+        if connect_through_proxy(&mut frank).is_err() {
+            cuts += 1;
+        }
+    }
+    assert!(cuts > 3, "the proxy cut {cuts} of {cut_points} syncs");
+    budget.store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+    connect_through_proxy(&mut frank).unwrap();
+    drop(frank);
+    group.desk.sync();
+    assert_eq!(rows(&group.desk), rows(&group.nurses));
+    let mut owner = group.server.owner();
+    assert_eq!(
+        server_row_count(&mut owner, "patients", &group.clinic_id),
+        24
+    );
+    let twice: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM (SELECT change_id FROM clinicdesk.changes GROUP BY change_id HAVING count(*) > 1) d",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(twice, 0);
+}

@@ -396,8 +396,8 @@ fn has_unpushed_changes(connection: &Connection, table: Table, id: &str) -> Resu
         .map_err(sql_error("reading the outbox"))
 }
 
-/// Keeps this workstation's version of a row as a conflict (one open conflict per row) and takes
-/// its unpushed changes out of the outbox: they live on in the conflict.
+/// Keeps this workstation's version of a row as a conflict and takes the row's unpushed changes
+/// out of the outbox: they live on in the conflict (which holds the row with all of them).
 fn keep_as_conflict(
     write: &mut RecordedWrite<'_>,
     table: Table,
@@ -406,58 +406,37 @@ fn keep_as_conflict(
     theirs: Option<&serde_json::Value>,
     reason: &str,
     server_version: Option<i64>,
-) -> Result<bool> {
+) -> Result<()> {
     let stamp = write.stamp();
-    let open: Option<String> = write
+    let theirs_text = theirs
+        .filter(|row| !row.is_null())
+        .map(|row| row.to_string());
+    let id = write.new_id();
+    let local_change: Option<String> = write
         .query_row(
-            "SELECT id FROM sync_conflicts WHERE table_name = ?1 AND row_id = ?2 AND resolved_at IS NULL",
+            "SELECT change_id FROM outbox WHERE table_name = ?1 AND row_id = ?2 AND pushed_at IS NULL ORDER BY seq DESC LIMIT 1",
             params![table.name(), row_id],
             |row| row.get(0),
         )
         .optional()
-        .map_err(sql_error("reading the conflicts"))?;
-    let theirs_text = theirs
-        .filter(|row| !row.is_null())
-        .map(|row| row.to_string());
-    let new_conflict = open.is_none();
-    match open {
-        Some(id) => {
-            write
-                .execute(
-                    "UPDATE sync_conflicts SET server_payload = ?2, server_version = ?3 WHERE id = ?1",
-                    params![id, theirs_text, server_version],
-                )
-                .map_err(sql_error("saving a conflict"))?;
-        }
-        None => {
-            let id = write.new_id();
-            let local_change: Option<String> = write
-                .query_row(
-                    "SELECT change_id FROM outbox WHERE table_name = ?1 AND row_id = ?2 AND pushed_at IS NULL ORDER BY seq DESC LIMIT 1",
-                    params![table.name(), row_id],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sql_error("reading the outbox"))?;
-            write
-                .execute(
-                    "INSERT INTO sync_conflicts (id, table_name, row_id, local_change_id, local_payload, server_payload, detected_at, reason, server_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        id,
-                        table.name(),
-                        row_id,
-                        local_change,
-                        mine.to_string(),
-                        theirs_text,
-                        stamp,
-                        reason,
-                        server_version
-                    ],
-                )
-                .map_err(sql_error("saving a conflict"))?;
-        }
-    }
+        .map_err(sql_error("reading the outbox"))?;
+    write
+        .execute(
+            "INSERT INTO sync_conflicts (id, table_name, row_id, local_change_id, local_payload, server_payload, detected_at, reason, server_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id,
+                table.name(),
+                row_id,
+                local_change,
+                mine.to_string(),
+                theirs_text,
+                stamp,
+                reason,
+                server_version
+            ],
+        )
+        .map_err(sql_error("saving a conflict"))?;
     write
         .execute(
             "UPDATE outbox SET pushed_at = ?3, last_error = 'kept as a conflict'
@@ -465,7 +444,7 @@ fn keep_as_conflict(
             params![table.name(), row_id, stamp],
         )
         .map_err(sql_error("updating the outbox"))?;
-    Ok(new_conflict)
+    Ok(())
 }
 
 /// Makes the local row what the server holds: its version, or no row when the server refused a
@@ -773,7 +752,7 @@ impl Session {
                         }
                         let mine = row_json(write, table, &change.row_id)?;
                         let mine = if mine.is_null() { change.payload.clone() } else { mine };
-                        if keep_as_conflict(
+                        keep_as_conflict(
                             write,
                             table,
                             &change.row_id,
@@ -781,12 +760,11 @@ impl Session {
                             server_row.as_ref(),
                             reason,
                             *server_version,
-                        )? {
-                            summary.conflicts += 1;
-                            conflicted.push(serde_json::json!({
-                                "table": table.name(), "row_id": change.row_id, "reason": reason,
-                            }));
-                        }
+                        )?;
+                        summary.conflicts += 1;
+                        conflicted.push(serde_json::json!({
+                            "table": table.name(), "row_id": change.row_id, "reason": reason,
+                        }));
                         take_server_side(write, table, &change.row_id, server_row.as_ref())?;
                     }
                 }
@@ -850,7 +828,7 @@ impl Session {
                 } else {
                     if has_unpushed_changes(write, table, &change.row_id)? {
                         let mine = row_json(write, table, &change.row_id)?;
-                        if keep_as_conflict(
+                        keep_as_conflict(
                             write,
                             table,
                             &change.row_id,
@@ -858,12 +836,11 @@ impl Session {
                             Some(&change.payload),
                             "stale",
                             Some(change.version),
-                        )? {
-                            summary.conflicts += 1;
-                            conflicted.push(serde_json::json!({
-                                "table": table.name(), "row_id": change.row_id, "reason": "stale",
-                            }));
-                        }
+                        )?;
+                        summary.conflicts += 1;
+                        conflicted.push(serde_json::json!({
+                            "table": table.name(), "row_id": change.row_id, "reason": "stale",
+                        }));
                     }
                     if table == Table::Appointments {
                         set_aside_clashing_bookings(
@@ -1116,12 +1093,11 @@ fn set_aside_clashing_bookings(
     for id in clashing {
         let mine = row_json(write, Table::Appointments, &id)?;
         let reason = "double_booking";
-        if keep_as_conflict(write, Table::Appointments, &id, &mine, None, reason, None)? {
-            summary.conflicts += 1;
-            conflicted.push(serde_json::json!({
-                "table": "appointments", "row_id": id, "reason": reason,
-            }));
-        }
+        keep_as_conflict(write, Table::Appointments, &id, &mine, None, reason, None)?;
+        summary.conflicts += 1;
+        conflicted.push(serde_json::json!({
+            "table": "appointments", "row_id": id, "reason": reason,
+        }));
         take_server_side(write, Table::Appointments, &id, None)?;
     }
     Ok(())
