@@ -1028,3 +1028,36 @@ fn connections_cut_at_many_points_lose_nothing_and_apply_nothing_twice() {
         .get(0);
     assert_eq!(twice, 0);
 }
+
+#[test]
+fn a_generated_clinic_reaches_the_server_whole_and_a_new_workstation_pulls_all_of_it() {
+    let server = CentralServer::start();
+    let registry = server.add_clinic("Demo Clinic");
+    let origin = Clinic::new();
+    let empty_copy = Workstation::copy_of(&origin, "second-desk");
+    origin
+        .admin()
+        .generate_demo_data(clinicdesk_core::DemoSize::Tiny, 3, None, None, |_| {})
+        .unwrap();
+    let desk = Workstation::copy_of(&origin, "front-desk");
+    let clinic_id = desk.enrol(&server, &registry).clinic_id;
+    clinicdesk_sync::sync_now(&mut desk.admin()).unwrap();
+    let local = clinicdesk_core::synced_rows_of(&desk.admin()).unwrap();
+    let mut owner = server.owner();
+    for (table, rows) in &local {
+        assert_eq!(
+            server_row_count(&mut owner, table, &clinic_id) as usize,
+            rows.len(),
+            "{table} on the server"
+        );
+    }
+    assert!(local["patients"].len() > 100);
+    // A workstation whose store was copied before the generation pulls every row of it.
+    empty_copy.enrol(&server, &clinic_id);
+    let report = clinicdesk_sync::sync_now(&mut empty_copy.admin()).unwrap();
+    assert!(report.pulled.applied > 1000, "{report:?}");
+    assert_eq!(
+        clinicdesk_core::synced_rows_of(&empty_copy.admin()).unwrap(),
+        local
+    );
+}

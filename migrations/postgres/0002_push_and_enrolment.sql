@@ -85,7 +85,7 @@ BEGIN
            OR jsonb_typeof(stored) IS DISTINCT FROM 'object'
            OR stored ->> 'id' IS DISTINCT FROM key::text
            OR current_version IS DISTINCT FROM new_version
-           OR (operation = 'insert' AND (base IS NOT NULL OR new_version <> 1))
+           OR (operation = 'insert' AND base IS NOT NULL)
            OR (operation = 'update' AND (base IS NULL OR new_version <> base + 1)) THEN
             RAISE EXCEPTION 'change % to % is malformed', change_key, target USING ERRCODE = 'CD004';
         END IF;

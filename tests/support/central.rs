@@ -81,8 +81,15 @@ pub struct CentralServer {
 }
 
 impl CentralServer {
-    /// A new server with the central schema, TLS on, one clinic added by `add_clinic`.
+    /// A new server with the central schema, TLS on.
     pub fn start() -> CentralServer {
+        let server = CentralServer::start_without_schema();
+        clinicdesk_sync::central_schema::init(&mut server.owner()).expect("server init");
+        server
+    }
+
+    /// A new server with an empty `clinicdesk` database (for `server init` to fill).
+    pub fn start_without_schema() -> CentralServer {
         let folder = tempfile::tempdir().unwrap();
         let root = folder.path();
         let data = root.join("data");
@@ -137,7 +144,6 @@ impl CentralServer {
             .batch_execute("CREATE DATABASE clinicdesk")
             .unwrap();
         drop(postgres);
-        clinicdesk_sync::central_schema::init(&mut server.owner()).expect("server init");
         server
     }
 
@@ -159,6 +165,11 @@ impl CentralServer {
             .status()
             .expect("pg_ctl runs");
         assert!(status.success(), "the server did not start: {}", self.log());
+    }
+
+    /// The server's certificate file (what `server add-workstation --certificate` reads).
+    pub fn certificate_file(&self) -> PathBuf {
+        self.certificates.join("server.crt")
     }
 
     /// The server's log, for a failing test's message.

@@ -239,10 +239,10 @@ pub(crate) enum ServerCommand {
         #[command(flatten)]
         database: Database,
     },
-    /// Check every workstation's audit chain on the server (exit 6 on a gap, fork or change).
-    AuditVerify {
-        #[command(flatten)]
-        database: Database,
+    /// The audit trails the workstations pushed.
+    Audit {
+        #[command(subcommand)]
+        command: ServerAuditCommand,
     },
     /// Write a self-signed certificate and key for the server into a folder.
     Certificate {
@@ -251,6 +251,15 @@ pub(crate) enum ServerCommand {
         /// Host names the certificate is for (default: localhost).
         #[arg(long = "host", value_name = "NAME")]
         hosts: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ServerAuditCommand {
+    /// Check every workstation's audit chain on the server (exit 6 on a gap, fork or change).
+    Verify {
+        #[command(flatten)]
+        database: Database,
     },
 }
 
@@ -365,7 +374,9 @@ pub(crate) fn run_server(command: ServerCommand, out: &Output) -> Result<()> {
                 text.trim_end().to_owned()
             });
         }
-        ServerCommand::AuditVerify { database } => {
+        ServerCommand::Audit {
+            command: ServerAuditCommand::Verify { database },
+        } => {
             let checks = clinicdesk_sync::verify_audit_chains(&mut database.connect()?)?;
             let broken: Vec<_> = checks.iter().filter(|c| !c.problems.is_empty()).collect();
             out.value(serde_json::to_value(&checks).unwrap_or_default(), || {

@@ -567,6 +567,12 @@ impl DemoDataJob {
 
             Ok(())
         })(worker);
+        // The generated rows go to the central server like any others: one outbox row each,
+        // written while the journal is still paused (the rows changed in earlier transactions).
+        let stamp = format_timestamp(started);
+        let generated = generated.and_then(|()| {
+            worker.write(|tx| crate::sync::record_rows_for_sync(tx, &stamp, &user_id))
+        });
         worker.write(|tx| crate::change_journal::resume_after_gap(tx, "demo data generated"))?;
         generated?;
         let summary = generator.summary.clone();

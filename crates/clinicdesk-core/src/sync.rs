@@ -1103,6 +1103,42 @@ fn set_aside_clashing_bookings(
     Ok(())
 }
 
+/// Writes an outbox row for every row of a synced table that has none (a bulk import, which
+/// writes rows without the write path), in table order (parents first) and row order, so the
+/// central server receives them like any other change. Returns how many were recorded.
+pub(crate) fn record_rows_for_sync(
+    connection: &Connection,
+    stamp: &str,
+    user_id: &str,
+) -> Result<i64> {
+    let mut recorded = 0;
+    for spec in crate::tables::synced_tables() {
+        let table = Table::from_name(spec.name).expect("synced tables are writable");
+        let columns = columns_of(connection, table)?;
+        let object: Vec<String> = columns
+            .iter()
+            .map(|column| format!("'{column}', {column}"))
+            .collect();
+        // A random change id in the UUID form.
+        let change_id = "lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))";
+        recorded += connection
+            .execute(
+                &format!(
+                    "INSERT INTO outbox (change_id, table_name, row_id, operation, base_version, new_version, payload, created_at, created_by)
+                     SELECT {change_id}, '{table}', id, 'insert', NULL, version, json_object({object}), ?1, ?2
+                     FROM (SELECT hex(randomblob(16)) AS h, * FROM {table} t
+                           WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.table_name = '{table}' AND o.row_id = t.id)
+                           ORDER BY t.rowid)",
+                    table = table.name(),
+                    object = object.join(", "),
+                ),
+                params![stamp, user_id],
+            )
+            .map_err(sql_error("recording imported rows for sync"))? as i64;
+    }
+    Ok(recorded)
+}
+
 /// Forgets where this store synced to (a store restored onto a new workstation): the new
 /// workstation enrols with a code of its own, and pushes its audit trail from the start.
 pub(crate) fn forget_enrolment(connection: &Connection) -> Result<()> {

@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy";
+export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy" | "sync_not_enrolled" | "server_unreachable" | "server_certificate_mismatch" | "server_refused" | "workstation_revoked" | "server_schema_mismatch";
 
 export type Error = { code: ErrorCode, message: string, field?: string, };
 
