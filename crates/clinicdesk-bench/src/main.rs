@@ -1,9 +1,11 @@
 //! `clinicdesk-bench`: builds a reference clinic (TARGETS.md) in the encrypted store, copies it
 //! unencrypted, and times the daily operations on both in the same run. Prints one line per
 //! operation: `BENCH op=… n=… p50_ms=… p99_ms=… baseline_p99_ms=… ratio=…`, and the peak memory.
-//! With `--backup`, times backup, verify and restore instead (see `backup_bench`).
+//! With `--backup`, times backup, verify and restore instead (see `backup_bench`); with `--sync`,
+//! push and pull against a PostgreSQL started for the run (see `sync_bench`).
 
 mod backup_bench;
+mod sync_bench;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -39,6 +41,10 @@ struct Arguments {
     /// swaps), when the store is too big to time both.
     #[arg(long)]
     skip_verify: bool,
+    /// Benchmark sync against a PostgreSQL started for the run: the first push of the clinic
+    /// (against COPY of the same rows) and its first pull into an empty workstation.
+    #[arg(long)]
+    sync: bool,
     /// Only build the store (so the measurements can run later in a process of their own).
     #[arg(long)]
     generate_only: bool,
@@ -120,6 +126,17 @@ pub(crate) fn process_memory_mib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| fail("copying the empty store", e));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| fail("copying the empty store", e)) {
+        let entry = entry.unwrap_or_else(|e| fail("copying the empty store", e));
+        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))
+                .unwrap_or_else(|e| fail("copying the empty store", e));
+        }
+    }
+}
+
 fn fail(what: &str, error: impl std::fmt::Display) -> ! {
     eprintln!("clinicdesk-bench: {what}: {error}");
     std::process::exit(1);
@@ -153,6 +170,8 @@ fn main() {
             &environment,
         )
         .unwrap_or_else(|e| fail("init", e));
+        // The store before any clinic data: the empty workstation of the sync benchmark.
+        copy_folder(data_dir.root(), &folder.join("empty-store"));
         let mut admin = Session::login(
             &data_dir,
             "admin",
@@ -174,6 +193,10 @@ fn main() {
         drop(admin);
     }
     if arguments.generate_only {
+        return;
+    }
+    if arguments.sync {
+        sync_bench::run(&data_dir, &folder, PASSWORD);
         return;
     }
     if arguments.backup {

@@ -387,6 +387,9 @@ fn run(cli: Cli) -> Result<()> {
         } => with_session(&data_dir, &login, &environment, &mut secrets, |session| {
             backups::run_backup(session, command, &out)
         }),
+        Command::Sync { command } if !clinicdesk_core::store_exists(&data_dir) => {
+            sync::enroll_new_workstation(&data_dir, command, &mut secrets, &environment, &out)
+        }
         Command::Sync { command } => {
             with_session(&data_dir, &login, &environment, &mut secrets, |session| {
                 sync::run_sync(session, command, &out)

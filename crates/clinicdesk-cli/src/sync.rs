@@ -13,7 +13,9 @@ use crate::output::Output;
 pub(crate) enum SyncCommand {
     /// Enrol this workstation (administrators): the server's address and the one-time code from
     /// `clinicdesk server add-workstation`. The code also names the server's certificate; any
-    /// other certificate is refused.
+    /// other certificate is refused. In an empty data folder, the store is made from the server
+    /// (the clinic and its accounts; `--admin` names you, and you choose your password for this
+    /// workstation) and every record is pulled.
     Enroll {
         /// postgres://host:port/database (no user, no password).
         #[arg(long)]
@@ -21,6 +23,9 @@ pub(crate) enum SyncCommand {
         /// The enrolment code (CDK1-…); read from CLINICDESK_ENROLMENT_CODE when not given.
         #[arg(long, env = "CLINICDESK_ENROLMENT_CODE", hide_env_values = true)]
         code: String,
+        /// In an empty data folder: the clinic administrator who enrols it.
+        #[arg(long, value_name = "USERNAME")]
+        admin: Option<String>,
     },
     /// Push this workstation's changes and pull everyone else's, now.
     Now,
@@ -43,7 +48,7 @@ pub(crate) enum SyncCommand {
 
 pub(crate) fn run_sync(session: &mut Session, command: SyncCommand, out: &Output) -> Result<()> {
     match command {
-        SyncCommand::Enroll { server, code } => {
+        SyncCommand::Enroll { server, code, .. } => {
             let code = EnrolmentCode::parse(&code)?;
             let enrolled = clinicdesk_sync::enroll(session, &server, &code)?;
             out.value(serde_json::to_value(&enrolled).unwrap_or_default(), || {
@@ -148,6 +153,59 @@ pub(crate) fn run_sync(session: &mut Session, command: SyncCommand, out: &Output
             Ok(())
         }
     }
+}
+
+/// `sync enroll` in a data folder without a store: the store comes from the server.
+pub(crate) fn enroll_new_workstation(
+    data_dir: &clinicdesk_core::DataDir,
+    command: SyncCommand,
+    secrets: &mut crate::secrets::Secrets,
+    environment: &clinicdesk_core::Environment,
+    out: &Output,
+) -> Result<()> {
+    let SyncCommand::Enroll { server, code, admin } = command else {
+        return Err(Error::new(
+            clinicdesk_core::ErrorCode::StoreNotInitialized,
+            "This data folder holds no store yet: enrol it with a central server (`sync enroll --admin`), or create one with `clinicdesk init`",
+        ));
+    };
+    let admin = admin.ok_or_else(|| {
+        Error::invalid_field(
+            "admin",
+            "this data folder is empty: name the clinic administrator who enrols it (--admin USERNAME); the store comes from the server",
+        )
+    })?;
+    let code = EnrolmentCode::parse(&code)?;
+    let password = secrets.new_password(&format!("Password for {admin} on this workstation"))?;
+    crate::output::notice("Making this workstation's store from the central server…\n");
+    let (enrolled, outcome) = clinicdesk_sync::enroll_new_workstation(
+        &server,
+        &code,
+        clinicdesk_sync::NewWorkstation {
+            data_dir,
+            admin_username: &admin,
+            admin_password: password,
+            kdf: clinicdesk_core::product_kdf(),
+        },
+        environment,
+    )?;
+    out.value(
+        serde_json::json!({
+            "enrolled": enrolled,
+            "store": data_dir.store_file(),
+            "recovery_key": outcome.recovery_key.as_str(),
+        }),
+        || {
+            format!(
+                "Enrolled with {server} as workstation {} of {}, and pulled the clinic's records.\nServer certificate: {}\n\nRECOVERY KEY of this workstation (shown only now; print it or write it down and keep it locked away):\n\n    {}\n",
+                enrolled.workstation_role,
+                enrolled.clinic_name,
+                fingerprint_for_reading(&enrolled.certificate_sha256),
+                outcome.recovery_key.as_str()
+            )
+        },
+    );
+    Ok(())
 }
 
 /// The fields where the two versions differ, as shown text (sync columns left out).

@@ -82,7 +82,7 @@ pub use scheduling::{
     BookingRequest, Provider, Repeat, RepeatedHour, WorkingWindow,
 };
 pub use session::{
-    clinic_name_before_login, init, store_exists, Draft, InitOutcome, InitRequest, LogoffReason,
+    clinic_name_before_login, init, init_from_central, store_exists, CentralSeed, Draft, InitOutcome, InitRequest, LogoffReason,
     Session, SessionUser,
 };
 pub use settings::SecuritySettings;

@@ -204,6 +204,145 @@ pub fn init(
     })
 }
 
+/// What a new workstation with an empty data folder takes from the central server to start its
+/// store: the clinic's row, every account's row (they name each other), and which of them is the
+/// enrolling administrator, with the password they choose for this workstation.
+pub struct CentralSeed {
+    pub clinic: serde_json::Value,
+    pub users: Vec<serde_json::Value>,
+    pub admin_username: String,
+    pub admin_password: SlotSecret,
+    pub kdf: KdfParams,
+}
+
+/// Creates the store of a new workstation from the central server's rows (see [`CentralSeed`]):
+/// the clinic and the accounts exactly as the server holds them (no outbox rows: they are the
+/// server's), a slot for the enrolling administrator and a new recovery key for this workstation.
+/// Everything else arrives with the first pull.
+pub fn init_from_central(
+    data_dir: &DataDir,
+    seed: CentralSeed,
+    environment: &Environment,
+) -> Result<InitOutcome> {
+    let store_path = data_dir.store_file();
+    if store_path.exists() {
+        return Err(Error::new(
+            ErrorCode::StoreAlreadyInitialized,
+            format!(
+                "{} already holds a Clinicdesk store; a workstation with records enrols without --new-store",
+                data_dir.root().display()
+            ),
+        ));
+    }
+    let text = |row: &serde_json::Value, name: &str| {
+        row.get(name)
+            .and_then(|value| value.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let username = crate::users::validate_username(&seed.admin_username)
+        .map_err(|error| error.for_field("admin_username"))?;
+    let admin_row = seed
+        .users
+        .iter()
+        .find(|row| text(row, "username") == username)
+        .ok_or_else(|| {
+            Error::invalid_field(
+                "admin_username",
+                format!("the clinic has no account {username:?} on the central server"),
+            )
+        })?;
+    let active = admin_row.get("disabled").and_then(|v| v.as_i64()) == Some(0)
+        && admin_row.get("deleted_at").is_none_or(|v| v.is_null());
+    if text(admin_row, "role") != "administrator" || !active {
+        return Err(Error::permission_denied(format!(
+            "{username} is not an active administrator of the clinic; an administrator enrols a workstation"
+        )));
+    }
+    let display_name = text(admin_row, "display_name");
+    check_new_password(seed.admin_password.as_str(), &username, &display_name)
+        .map_err(|error| error.for_field("admin_password"))?;
+    let clinic_name = text(&seed.clinic, "name");
+    let clinic_id = text(&seed.clinic, "id");
+    let administrator = SessionUser {
+        id: UserId::parse(&text(admin_row, "id"))?,
+        username: username.clone(),
+        display_name,
+        role: Role::Administrator,
+    };
+
+    create_private_folder(data_dir.root())?;
+    let slots = KeySlotFile::new(data_dir.key_slot_file());
+    let data_key = DataKey::generate();
+    let now = environment.now();
+    let building = data_dir.root().join("clinicdesk.db.init");
+    for leftover in [
+        building.clone(),
+        building.with_extension("init-wal"),
+        building.with_extension("init-shm"),
+    ] {
+        let _ = std::fs::remove_file(leftover);
+    }
+    {
+        let mut connection = clinicdesk_store::create_store(&building, &data_key)?;
+        crate::store_schema::bring_up_to_date(&mut connection, now, |_, _| Ok(()))?;
+        let actor = AuditActor {
+            user_id: Some(administrator.id.to_string()),
+            username: Some(username.clone()),
+        };
+        let mut write = RecordedWrite::begin(&mut connection, environment, actor)?;
+        write
+            .execute_batch("PRAGMA defer_foreign_keys = ON")
+            .map_err(sql_error("starting the store"))?;
+        for row in &seed.users {
+            crate::sync::put_server_row(&mut write, Table::Users, row)?;
+        }
+        crate::sync::put_server_row(&mut write, Table::Clinics, &seed.clinic)?;
+        let stamp = write.stamp();
+        for (key, value) in [
+            ("store_created_at", stamp.as_str()),
+            ("clinic_id", clinic_id.as_str()),
+        ] {
+            write
+                .execute(
+                    "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
+                    params![key, value],
+                )
+                .map_err(sql_error("recording store facts"))?;
+        }
+        settings::seed_defaults(&mut write, &stamp)?;
+        let entry = write
+            .entry("store.init")
+            .object("clinic", &clinic_id)
+            .details(serde_json::json!({
+                "clinic_name": clinic_name,
+                "from_central_server": true,
+                "accounts": seed.users.len(),
+            }));
+        write.audit(entry)?;
+        write.commit()?;
+        connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(sql_error("checkpointing the new store"))?;
+    }
+    let recovery_key = generate_recovery_key();
+    let mut document = KeySlotsDocument::new(uuid::Uuid::new_v4(), &clinic_name, seed.kdf);
+    document.put_slot(SlotOwner::user(&username), &seed.admin_password, &data_key)?;
+    document.put_slot(
+        SlotOwner::Recovery,
+        &normalise_recovery_key(&recovery_key),
+        &data_key,
+    )?;
+    let _ = std::fs::remove_file(slots.path());
+    slots.create(&document)?;
+    std::fs::rename(&building, &store_path)?;
+    File::open(data_dir.root())?.sync_all()?;
+    Ok(InitOutcome {
+        recovery_key,
+        administrator,
+    })
+}
+
 pub(crate) fn create_private_folder(path: &std::path::Path) -> Result<()> {
     std::fs::create_dir_all(path).map_err(|error| {
         Error::unexpected(format!(

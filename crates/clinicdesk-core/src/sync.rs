@@ -336,7 +336,7 @@ fn checked_columns<'r>(
 }
 
 /// Writes `row` as the server holds it (insert, or replace every column of the local row).
-fn put_server_row(
+pub(crate) fn put_server_row(
     write: &mut RecordedWrite<'_>,
     table: Table,
     row: &serde_json::Value,

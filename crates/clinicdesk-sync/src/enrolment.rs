@@ -136,3 +136,129 @@ pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> 
         certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
     })
 }
+
+/// What enrolling a new workstation with an empty data folder needs besides the code.
+pub struct NewWorkstation<'a> {
+    pub data_dir: &'a clinicdesk_core::DataDir,
+    pub admin_username: &'a str,
+    /// The administrator's password on this workstation.
+    pub admin_password: clinicdesk_core::SlotSecret,
+    pub kdf: clinicdesk_core::KdfParams,
+}
+
+/// Enrols a workstation whose data folder is empty: the clinic's accounts and the clinic itself
+/// come from the server, the store is made around them with a slot for the enrolling
+/// administrator (who must be an active administrator of the clinic on the server), and the first
+/// sync pulls every record. Nothing changes on the server unless the store was made.
+pub fn enroll_new_workstation(
+    server_url: &str,
+    code: &EnrolmentCode,
+    new: NewWorkstation<'_>,
+    environment: &clinicdesk_core::Environment,
+) -> Result<(Enrolled, clinicdesk_core::InitOutcome)> {
+    parse_server_url(server_url)?;
+    if clinicdesk_core::store_exists(new.data_dir) {
+        return Err(Error::new(
+            clinicdesk_core::ErrorCode::StoreAlreadyInitialized,
+            "This data folder already holds a store: enrol it without --new-store",
+        ));
+    }
+    let mut client = connect_pinned(
+        server_url,
+        &code.workstation_role,
+        &code.one_time_password,
+        &code.certificate_sha256,
+    )?;
+    check_server_version(&mut client)?;
+    let mut own_password = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut own_password);
+    let own_password = Zeroizing::new(hex::encode(own_password));
+    let verifier = scram_verifier(&own_password)?;
+    let mut transaction = client
+        .transaction()
+        .map_err(|e| server_error("enrolling", e))?;
+    let answer: String = transaction
+        .query_one("SELECT clinicdesk.enroll_workstation(NULL)::text", &[])
+        .map_err(|e| server_error("enrolling", e))?
+        .get(0);
+    let answer: serde_json::Value = serde_json::from_str(&answer)
+        .map_err(|_| Error::unexpected("the server's answer to enrolment is not JSON"))?;
+    let clinic_id = answer["clinic_id"].as_str().unwrap_or_default().to_owned();
+    let clinic_name = answer["clinic_name"].as_str().unwrap_or_default().to_owned();
+    let latest = |table: &str| {
+        format!(
+            "SELECT DISTINCT ON (row_id) payload::text FROM clinicdesk.changes
+             WHERE clinic_id = clinicdesk.current_clinic() AND table_name = '{table}'
+             ORDER BY row_id, seq DESC"
+        )
+    };
+    let parse = |text: String| {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|_| Error::unexpected("the server sent a row that is not JSON"))
+    };
+    let users = transaction
+        .query(&latest("users"), &[])
+        .map_err(|e| server_error("reading the clinic's accounts", e))?
+        .into_iter()
+        .map(|row| parse(row.get(0)))
+        .collect::<Result<Vec<_>>>()?;
+    let clinic = transaction
+        .query(&latest("clinics"), &[])
+        .map_err(|e| server_error("reading the clinic", e))?
+        .into_iter()
+        .map(|row| parse(row.get(0)))
+        .next()
+        .transpose()?
+        .ok_or_else(|| {
+            Error::new(
+                clinicdesk_core::ErrorCode::ServerRefused,
+                "the clinic has no records on the server yet: enrol the workstation that holds them first",
+            )
+        })?;
+    let outcome = clinicdesk_core::init_from_central(
+        new.data_dir,
+        clinicdesk_core::CentralSeed {
+            clinic,
+            users,
+            admin_username: new.admin_username.to_owned(),
+            admin_password: clinicdesk_core::SlotSecret::new(new.admin_password.as_str().to_owned()),
+            kdf: new.kdf,
+        },
+        environment,
+    )?;
+    let committed = transaction
+        .batch_execute(&format!("ALTER ROLE CURRENT_USER PASSWORD '{verifier}'"))
+        .and_then(|()| transaction.commit())
+        .map_err(|e| server_error("enrolling", e));
+    if let Err(error) = committed {
+        // The server kept the code unused: the new store goes, so the next try starts clean.
+        for file in new.data_dir.store_files() {
+            let _ = std::fs::remove_file(file);
+        }
+        let _ = std::fs::remove_file(new.data_dir.key_slot_file());
+        return Err(error);
+    }
+    let mut session = Session::login(
+        new.data_dir,
+        new.admin_username,
+        &new.admin_password,
+        environment,
+    )?;
+    session.save_sync_enrolment(SyncEnrolment {
+        server_url: server_url.trim().to_owned(),
+        workstation_role: code.workstation_role.clone(),
+        workstation_password: own_password,
+        certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
+        clinic_id: clinic_id.clone(),
+    })?;
+    crate::engine::sync_now(&mut session)?;
+    Ok((
+        Enrolled {
+            clinic_id,
+            clinic_name,
+            workstation_role: code.workstation_role.clone(),
+            certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
+        },
+        outcome,
+    ))
+}

@@ -17,7 +17,7 @@ pub use postgres;
 
 pub use central_schema::{current_version as central_schema_version, CENTRAL_MIGRATIONS};
 pub use engine::{connect, pull_batch, push_batch, sync_now, sync_over, SyncReport};
-pub use enrolment::{enroll, Enrolled, EnrolmentCode};
+pub use enrolment::{enroll, enroll_new_workstation, Enrolled, EnrolmentCode, NewWorkstation};
 pub use server_tools::{
     add_clinic, add_workstation, connect_as_owner, make_certificate, revoke_workstation, status,
     verify_audit_chains, ChainCheck, ServerStatus,
