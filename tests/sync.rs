@@ -176,8 +176,13 @@ fn the_central_schema_holds_every_synced_table_with_the_stores_columns_and_force
     let start = source.find("synced text[] := ARRAY[").unwrap() + "synced text[] := ARRAY[".len();
     let list = &source[start..start + source[start..].find(']').unwrap()];
     let accepted: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
-    let registry: Vec<&str> = clinicdesk_core::synced_tables().map(|spec| spec.name).collect();
-    assert_eq!(accepted, registry, "push_changes takes the registry's tables, in its order");
+    let registry: Vec<&str> = clinicdesk_core::synced_tables()
+        .map(|spec| spec.name)
+        .collect();
+    assert_eq!(
+        accepted, registry,
+        "push_changes takes the registry's tables, in its order"
+    );
     // Every unique and exclusion constraint leads with clinic_id too.
     let stray: Vec<String> = owner
         .query(
@@ -977,10 +982,7 @@ fn pipe(mut from: std::net::TcpStream, mut to: std::net::TcpStream, limit: usize
     use std::io::{Read, Write};
     let mut passed = 0usize;
     let mut buffer = [0u8; 4096];
-    loop {
-        let Ok(read) = from.read(&mut buffer) else {
-            break;
-        };
+    while let Ok(read) = from.read(&mut buffer) {
         if read == 0 {
             break;
         }
@@ -1087,11 +1089,15 @@ fn a_generated_clinic_reaches_the_server_whole_and_a_new_workstation_pulls_all_o
     );
 }
 
-
 #[test]
 fn a_server_whose_schema_is_not_this_builds_is_refused_and_nothing_is_sent() {
     let group = group();
-    register(&mut group.desk.staff("frank"), "Ada", "Lovelace", "1985-12-10");
+    register(
+        &mut group.desk.staff("frank"),
+        "Ada",
+        "Lovelace",
+        "1985-12-10",
+    );
     group
         .server
         .owner()
@@ -1105,7 +1111,15 @@ fn a_server_whose_schema_is_not_this_builds_is_refused_and_nothing_is_sent() {
     assert_eq!(group.server.count("patients"), 0);
     let migrate = clinicdesk_sync::central_schema::migrate(&mut group.server.owner()).unwrap_err();
     assert_eq!(migrate.code, ErrorCode::ServerSchemaMismatch);
-    assert!(group.desk.staff("frank").sync_status().unwrap().pending_changes > 0);
+    assert!(
+        group
+            .desk
+            .staff("frank")
+            .sync_status()
+            .unwrap()
+            .pending_changes
+            > 0
+    );
 }
 
 #[test]
@@ -1122,7 +1136,9 @@ fn a_new_workstation_with_an_empty_data_folder_gets_the_clinics_store_from_the_s
     let data_dir = clinicdesk_core::DataDir::new(folder.path().join("data"));
     let environment =
         clinicdesk_core::Environment::with_clock(group._origin.clock.clone(), "doctors-office");
-    let code = group.server.enrolment_code(&group.clinic_id, "doctor's office");
+    let code = group
+        .server
+        .enrolment_code(&group.clinic_id, "doctor's office");
     let password = "amber lantern orchid falls";
     let new = |username: &'static str| clinicdesk_sync::NewWorkstation {
         data_dir: &data_dir,

@@ -35,12 +35,16 @@ fn enrolled_copy(
     copy_folder(source, &target);
     let data_dir = DataDir::new(&target);
     let environment = Environment::system();
-    let mut session =
-        Session::login(&data_dir, "admin", &SlotSecret::new(password.into()), &environment)
-            .expect("login");
+    let mut session = Session::login(
+        &data_dir,
+        "admin",
+        &SlotSecret::new(password.into()),
+        &environment,
+    )
+    .expect("login");
     let code = server.enrolment_code(clinic, name);
-    let enrolled = clinicdesk_sync::enroll(&mut session, &server.workstation_url(), &code)
-        .expect("enrolment");
+    let enrolled =
+        clinicdesk_sync::enroll(&mut session, &server.workstation_url(), &code).expect("enrolment");
     (session, enrolled.clinic_id)
 }
 
@@ -55,8 +59,14 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
     }
     let server = CentralServer::start();
     let registry = server.add_clinic("Benchmark Clinic");
-    let (mut desk, clinic_id) =
-        enrolled_copy(data_dir.root(), folder, "sync-desk", &server, &registry, password);
+    let (mut desk, clinic_id) = enrolled_copy(
+        data_dir.root(),
+        folder,
+        "sync-desk",
+        &server,
+        &registry,
+        password,
+    );
 
     // The first push of the whole clinic, in the engine's batches.
     let mut client = clinicdesk_sync::connect(&mut desk).expect("connect");
@@ -89,7 +99,9 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
         std::io::Read::read_to_end(&mut reader, &mut rows).expect("read rows");
     }
     owner
-        .batch_execute("CREATE TABLE public.copy_baseline (table_name text, row_id uuid, payload jsonb)")
+        .batch_execute(
+            "CREATE TABLE public.copy_baseline (table_name text, row_id uuid, payload jsonb)",
+        )
         .expect("baseline table");
     let started = Instant::now();
     let mut transaction = owner.transaction().expect("transaction");
@@ -102,6 +114,7 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
     }
     transaction.commit().expect("commit");
     let copy_seconds = started.elapsed().as_secs_f64();
+    drop(rows);
     println!(
         "BENCH op=sync_push_copy_baseline rows={changes} seconds={copy_seconds:.2} rows_per_s={:.0} ratio={:.2}",
         changes as f64 / copy_seconds,
@@ -110,14 +123,22 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
 
     // The first pull of the whole clinic into a workstation whose store holds none of it.
     let rss_before = crate::process_memory_mib("VmRSS:");
-    let (mut empty_desk, _) = enrolled_copy(&empty, folder, "sync-new-desk", &server, &clinic_id, password);
+    let (mut empty_desk, _) = enrolled_copy(
+        &empty,
+        folder,
+        "sync-new-desk",
+        &server,
+        &clinic_id,
+        password,
+    );
     let mut client = clinicdesk_sync::connect(&mut empty_desk).expect("connect");
     let started = Instant::now();
     let mut cursor = 0;
     let mut pulled = 0i64;
     loop {
-        let batch = clinicdesk_sync::pull_batch(&mut client, cursor, clinicdesk_sync::engine::PULL_BATCH)
-            .expect("pull");
+        let batch =
+            clinicdesk_sync::pull_batch(&mut client, cursor, clinicdesk_sync::engine::PULL_BATCH)
+                .expect("pull");
         if batch.is_empty() {
             break;
         }

@@ -163,7 +163,12 @@ pub(crate) fn enroll_new_workstation(
     environment: &clinicdesk_core::Environment,
     out: &Output,
 ) -> Result<()> {
-    let SyncCommand::Enroll { server, code, admin } = command else {
+    let SyncCommand::Enroll {
+        server,
+        code,
+        admin,
+    } = command
+    else {
         return Err(Error::new(
             clinicdesk_core::ErrorCode::StoreNotInitialized,
             "This data folder holds no store yet: enrol it with a central server (`sync enroll --admin`), or create one with `clinicdesk init`",

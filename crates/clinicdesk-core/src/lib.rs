@@ -82,8 +82,8 @@ pub use scheduling::{
     BookingRequest, Provider, Repeat, RepeatedHour, WorkingWindow,
 };
 pub use session::{
-    clinic_name_before_login, init, init_from_central, store_exists, CentralSeed, Draft, InitOutcome, InitRequest, LogoffReason,
-    Session, SessionUser,
+    clinic_name_before_login, init, init_from_central, store_exists, CentralSeed, Draft,
+    InitOutcome, InitRequest, LogoffReason, Session, SessionUser,
 };
 pub use settings::SecuritySettings;
 pub use status::StoreStatus;

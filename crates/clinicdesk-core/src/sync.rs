@@ -369,7 +369,8 @@ pub(crate) fn put_server_row(
     let values: Vec<SqlValue> = columns.iter().map(|(_, value)| sql_value(value)).collect();
     let doing = format!("applying a row of {} from the server", table.name());
     write
-        .execute(&sql, params_from_iter(values))
+        .prepare_cached(&sql)
+        .and_then(|mut statement| statement.execute(params_from_iter(values)))
         .map_err(sql_error(&doing))?;
     write.took_from_server(table, &id);
     Ok(())
@@ -377,22 +378,20 @@ pub(crate) fn put_server_row(
 
 fn local_version(connection: &Connection, table: Table, id: &str) -> Result<Option<i64>> {
     connection
-        .query_row(
-            &format!("SELECT version FROM {} WHERE id = ?1", table.name()),
-            [id],
-            |row| row.get(0),
-        )
-        .optional()
+        .prepare_cached(&format!(
+            "SELECT version FROM {} WHERE id = ?1",
+            table.name()
+        ))
+        .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
         .map_err(sql_error("reading a row's version"))
 }
 
 fn has_unpushed_changes(connection: &Connection, table: Table, id: &str) -> Result<bool> {
     connection
-        .query_row(
+        .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE table_name = ?1 AND row_id = ?2 AND pushed_at IS NULL)",
-            params![table.name(), id],
-            |row| row.get(0),
         )
+        .and_then(|mut statement| statement.query_row(params![table.name(), id], |row| row.get(0)))
         .map_err(sql_error("reading the outbox"))
 }
 
@@ -688,7 +687,8 @@ impl Session {
         Ok(OutgoingBatch { changes, audit })
     }
 
-    /// Records the server's answer to `batch`: acknowledged changes leave the outbox; a refused
+    /// Records the server's answer to `batch`: acknowledged changes leave the outbox (the row stays
+    /// as a record of what went, without its copy of the row, which the server now holds); a refused
     /// one becomes a conflict (this workstation's version kept for a person) and the row takes
     /// the server's version. Audited when anything became a conflict.
     pub fn sync_record_push(
@@ -728,7 +728,7 @@ impl Session {
                         }
                         write
                             .execute(
-                                "UPDATE outbox SET pushed_at = ?2, attempts = attempts + 1, last_error = NULL
+                                "UPDATE outbox SET pushed_at = ?2, attempts = attempts + 1, last_error = NULL, payload = '{}'
                                  WHERE change_id = ?1 AND pushed_at IS NULL",
                                 params![change.change_id, stamp],
                             )
@@ -1063,16 +1063,16 @@ fn set_aside_clashing_bookings(
     if text("status") == "cancelled" || !pulled.get("deleted_at").is_none_or(|v| v.is_null()) {
         return Ok(());
     }
+    // Driven by this workstation's unpushed changes (few), never by the whole schedule.
     let mut statement = write
-        .prepare(
-            "SELECT a.id FROM appointments a
-             WHERE a.id <> ?1 AND a.status <> 'cancelled' AND a.deleted_at IS NULL
+        .prepare_cached(
+            "SELECT DISTINCT a.id FROM outbox o JOIN appointments a ON a.id = o.row_id
+             WHERE o.pushed_at IS NULL AND o.table_name = 'appointments'
+               AND a.id <> ?1 AND a.status <> 'cancelled' AND a.deleted_at IS NULL
                AND (a.provider_id = ?2 OR a.patient_id = ?3)
                AND a.starts_at < ?5 AND a.ends_at > ?4
-               AND EXISTS (SELECT 1 FROM outbox o WHERE o.table_name = 'appointments'
-                           AND o.row_id = a.id AND o.pushed_at IS NULL)
-               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.table_name = 'appointments'
-                               AND o.row_id = a.id AND o.pushed_at IS NOT NULL)",
+               AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.table_name = 'appointments'
+                               AND p.row_id = a.id AND p.pushed_at IS NOT NULL)",
         )
         .map_err(sql_error("reading the schedule"))?;
     let clashing: Vec<String> = statement

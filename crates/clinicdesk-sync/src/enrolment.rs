@@ -184,7 +184,10 @@ pub fn enroll_new_workstation(
     let answer: serde_json::Value = serde_json::from_str(&answer)
         .map_err(|_| Error::unexpected("the server's answer to enrolment is not JSON"))?;
     let clinic_id = answer["clinic_id"].as_str().unwrap_or_default().to_owned();
-    let clinic_name = answer["clinic_name"].as_str().unwrap_or_default().to_owned();
+    let clinic_name = answer["clinic_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let latest = |table: &str| {
         format!(
             "SELECT DISTINCT ON (row_id) payload::text FROM clinicdesk.changes
@@ -221,7 +224,9 @@ pub fn enroll_new_workstation(
             clinic,
             users,
             admin_username: new.admin_username.to_owned(),
-            admin_password: clinicdesk_core::SlotSecret::new(new.admin_password.as_str().to_owned()),
+            admin_password: clinicdesk_core::SlotSecret::new(
+                new.admin_password.as_str().to_owned(),
+            ),
             kdf: new.kdf,
         },
         environment,
