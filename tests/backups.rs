@@ -405,17 +405,11 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
 fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
     let undo = match newest.version {
-        5 => {
-            "DROP TABLE store_checks;
-             DROP TRIGGER providers_specialty_limit_insert;
-             DROP TRIGGER providers_specialty_limit_update;
-             DROP TRIGGER provider_days_off_reason_limit_insert;
-             DROP TRIGGER provider_days_off_reason_limit_update;
-             DROP TRIGGER appointments_cancel_reason_limit_insert;
-             DROP TRIGGER appointments_cancel_reason_limit_update;
-             DROP TRIGGER vital_observations_error_reason_limit_update;
-             DROP TRIGGER notes_error_reason_limit_update;
-             DROP TRIGGER emergency_access_grants_review_note_limit_update;"
+        6 => {
+            "DROP INDEX outbox_by_row;
+             DROP INDEX sync_conflicts_by_row;
+             ALTER TABLE sync_conflicts DROP COLUMN server_version;
+             ALTER TABLE sync_conflicts DROP COLUMN reason;"
         }
         other => panic!("update this test for the newest migration ({other}): undo it here"),
     };

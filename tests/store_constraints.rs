@@ -80,6 +80,10 @@ const NOT_TYPED: &[(&str, &str)] = &[
         "drafts.payload",
         "a whole form, checked as 1 MB in the core",
     ),
+    (
+        "sync_conflicts.reason",
+        "written by sync: `stale` or the name of the server's constraint",
+    ),
 ];
 
 #[test]
