@@ -73,7 +73,7 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
     let started = Instant::now();
     let mut changes = 0i64;
     // Where the time goes: reading the outbox, the server's work, recording the answer.
-    let (mut reading, mut server, mut recording) = (0.0, 0.0, 0.0);
+    let (mut reading, mut at_server, mut recording) = (0.0, 0.0, 0.0);
     loop {
         let step = Instant::now();
         let batch = desk
@@ -85,7 +85,7 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
         }
         let step = Instant::now();
         let results = clinicdesk_sync::push_batch(&mut client, &batch).expect("push");
-        server += step.elapsed().as_secs_f64();
+        at_server += step.elapsed().as_secs_f64();
         let step = Instant::now();
         let summary = desk.sync_record_push(&batch, &results).expect("record");
         recording += step.elapsed().as_secs_f64();
@@ -93,7 +93,7 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str) {
     }
     let push_seconds = started.elapsed().as_secs_f64();
     println!(
-        "BENCH op=sync_push changes={changes} seconds={push_seconds:.1} changes_per_s={:.0} reading_s={reading:.1} server_s={server:.1} recording_s={recording:.1}",
+        "BENCH op=sync_push changes={changes} seconds={push_seconds:.1} changes_per_s={:.0} reading_s={reading:.1} server_s={at_server:.1} recording_s={recording:.1}",
         changes as f64 / push_seconds
     );
 
