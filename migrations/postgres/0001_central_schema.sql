@@ -574,7 +574,8 @@ CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON clinicdesk.audit_ent
     FOR EACH STATEMENT EXECUTE FUNCTION clinicdesk.refuse_audit_change();
 
 -- ---------------------------------------------------------------------------------------------
--- Row level security: every table, forced, one policy per clinic.
+-- Row level security: every table, forced, one policy per clinic. The clinic is looked up once
+-- per statement (the sub-select), not once per row.
 
 DO $$
 DECLARE
@@ -589,7 +590,7 @@ BEGIN
         EXECUTE format('ALTER TABLE clinicdesk.%I ENABLE ROW LEVEL SECURITY', name);
         EXECUTE format('ALTER TABLE clinicdesk.%I FORCE ROW LEVEL SECURITY', name);
         EXECUTE format(
-            'CREATE POLICY %I ON clinicdesk.%I USING (clinic_id = clinicdesk.current_clinic()) WITH CHECK (clinic_id = clinicdesk.current_clinic())',
+            'CREATE POLICY %I ON clinicdesk.%I USING (clinic_id = (SELECT clinicdesk.current_clinic())) WITH CHECK (clinic_id = (SELECT clinicdesk.current_clinic()))',
             name || '_of_own_clinic', name);
     END LOOP;
 END
@@ -603,7 +604,7 @@ CREATE POLICY workstation_sees_itself ON clinicdesk.workstations FOR SELECT
     USING (role_name = session_user);
 ALTER TABLE clinicdesk.clinic_registry ENABLE ROW LEVEL SECURITY;
 CREATE POLICY workstation_sees_its_clinic ON clinicdesk.clinic_registry FOR SELECT
-    USING (clinic_id = clinicdesk.current_clinic());
+    USING (clinic_id = (SELECT clinicdesk.current_clinic()));
 
 -- ---------------------------------------------------------------------------------------------
 -- What a workstation may do: read and write its clinic's rows (never delete), append to the
