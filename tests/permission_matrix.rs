@@ -1,4 +1,4 @@
-//! Every core operation × every role, against the matrix in PRODUCT.md. An allowed operation
+//! Every core operation × every role, against the matrix in docs/reference.md. An allowed operation
 //! succeeds; a denied one fails with `permission_denied`, leaves exactly one `permission.denied`
 //! audit entry, and changes nothing else (store rows and key slots compared before and after).
 

@@ -315,7 +315,8 @@ impl Workstation {
     }
 }
 
-fn copy_folder(from: &Path, to: &Path) {
+/// Copies a folder and everything in it (a data folder, as a new workstation would get it).
+pub fn copy_folder(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

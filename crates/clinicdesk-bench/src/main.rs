@@ -1,4 +1,4 @@
-//! `clinicdesk-bench`: builds a reference clinic (TARGETS.md) in the encrypted store, copies it
+//! `clinicdesk-bench`: builds a reference clinic (docs/reference.md, "Measured targets") in the encrypted store, copies it
 //! unencrypted, and times the daily operations on both in the same run. Prints one line per
 //! operation: `BENCH op=… n=… p50_ms=… p99_ms=… baseline_p99_ms=… ratio=…`, and the peak memory.
 //! With `--backup`, times backup, verify and restore instead (see `backup_bench`); with `--sync`,
@@ -126,17 +126,6 @@ pub(crate) fn process_memory_mib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| fail("copying the empty store", e));
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| fail("copying the empty store", e)) {
-        let entry = entry.unwrap_or_else(|e| fail("copying the empty store", e));
-        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            std::fs::copy(entry.path(), to.join(entry.file_name()))
-                .unwrap_or_else(|e| fail("copying the empty store", e));
-        }
-    }
-}
-
 fn fail(what: &str, error: impl std::fmt::Display) -> ! {
     eprintln!("clinicdesk-bench: {what}: {error}");
     std::process::exit(1);
@@ -171,7 +160,7 @@ fn main() {
         )
         .unwrap_or_else(|e| fail("init", e));
         // The store before any clinic data: the empty workstation of the sync benchmark.
-        copy_folder(data_dir.root(), &folder.join("empty-store"));
+        clinicdesk_tests::central::copy_folder(data_dir.root(), &folder.join("empty-store"));
         let mut admin = Session::login(
             &data_dir,
             "admin",

@@ -6,20 +6,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use clinicdesk_core::{DataDir, Environment, Session, SlotSecret};
-use clinicdesk_tests::central::CentralServer;
-
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("folder");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_folder(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
+use clinicdesk_tests::central::{copy_folder, CentralServer};
 
 /// A workstation's copy of `source`, signed in as the administrator and enrolled.
 fn enrolled_copy(

@@ -15,7 +15,7 @@ use crate::permission::{Permission, Role};
 use crate::session::{Session, StoreWorker};
 use crate::vital_signs::{body_mass_index, interpret, VitalKind};
 
-/// The reference data sets of TARGETS.md.
+/// The reference data sets (docs/reference.md, "Measured targets").
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

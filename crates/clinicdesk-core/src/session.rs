@@ -149,6 +149,43 @@ pub fn init(
         .map_err(|error| error.for_field("time_zone"))?
         .name();
 
+    let administrator = SessionUser {
+        id: UserId::from_store(environment.new_id().to_string()),
+        username,
+        display_name,
+        role: Role::Administrator,
+    };
+    let seeded = administrator.clone();
+    build_new_store(
+        data_dir,
+        environment,
+        NewStore {
+            administrator,
+            admin_password: &request.admin_password,
+            clinic_name: &clinic_name,
+            kdf: request.kdf,
+        },
+        |write| seed_new_store(write, &clinic_name, time_zone, &seeded),
+    )
+}
+
+/// Who and what a new store is made for.
+struct NewStore<'a> {
+    administrator: SessionUser,
+    admin_password: &'a SlotSecret,
+    clinic_name: &'a str,
+    kdf: KdfParams,
+}
+
+/// Makes a store in an empty data folder: built beside its final name, brought to this build's
+/// schema, filled by `seed` in one recorded write (as the administrator), then given the
+/// administrator's slot and a new recovery slot, and moved into place.
+fn build_new_store(
+    data_dir: &DataDir,
+    environment: &Environment,
+    new: NewStore<'_>,
+    seed: impl FnOnce(&mut RecordedWrite<'_>) -> Result<()>,
+) -> Result<InitOutcome> {
     create_private_folder(data_dir.root())?;
     let slots = KeySlotFile::new(data_dir.key_slot_file());
     let data_key = DataKey::generate();
@@ -161,32 +198,25 @@ pub fn init(
     ] {
         let _ = std::fs::remove_file(leftover);
     }
-    let administrator = {
+    {
         let mut connection = clinicdesk_store::create_store(&building, &data_key)?;
         crate::store_schema::bring_up_to_date(&mut connection, now, |_, _| Ok(()))?;
-        let administrator = SessionUser {
-            id: UserId::from_store(environment.new_id().to_string()),
-            username: username.clone(),
-            display_name: display_name.clone(),
-            role: Role::Administrator,
-        };
         let actor = AuditActor {
-            user_id: Some(administrator.id.to_string()),
-            username: Some(username.clone()),
+            user_id: Some(new.administrator.id.to_string()),
+            username: Some(new.administrator.username.clone()),
         };
         let mut write = RecordedWrite::begin(&mut connection, environment, actor)?;
-        seed_new_store(&mut write, &clinic_name, time_zone, &administrator)?;
+        seed(&mut write)?;
         write.commit()?;
         connection
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(sql_error("checkpointing the new store"))?;
-        administrator
-    };
+    }
     let recovery_key = generate_recovery_key();
-    let mut document = KeySlotsDocument::new(uuid::Uuid::new_v4(), &clinic_name, request.kdf);
+    let mut document = KeySlotsDocument::new(uuid::Uuid::new_v4(), new.clinic_name, new.kdf);
     document.put_slot(
-        SlotOwner::user(&username),
-        &request.admin_password,
+        SlotOwner::user(&new.administrator.username),
+        new.admin_password,
         &data_key,
     )?;
     document.put_slot(
@@ -196,11 +226,11 @@ pub fn init(
     )?;
     let _ = std::fs::remove_file(slots.path());
     slots.create(&document)?;
-    std::fs::rename(&building, &store_path)?;
+    std::fs::rename(&building, data_dir.store_file())?;
     File::open(data_dir.root())?.sync_all()?;
     Ok(InitOutcome {
         recovery_key,
-        administrator,
+        administrator: new.administrator,
     })
 }
 
@@ -271,76 +301,38 @@ pub fn init_from_central(
         role: Role::Administrator,
     };
 
-    create_private_folder(data_dir.root())?;
-    let slots = KeySlotFile::new(data_dir.key_slot_file());
-    let data_key = DataKey::generate();
-    let now = environment.now();
-    let building = data_dir.root().join("clinicdesk.db.init");
-    for leftover in [
-        building.clone(),
-        building.with_extension("init-wal"),
-        building.with_extension("init-shm"),
-    ] {
-        let _ = std::fs::remove_file(leftover);
-    }
-    {
-        let mut connection = clinicdesk_store::create_store(&building, &data_key)?;
-        crate::store_schema::bring_up_to_date(&mut connection, now, |_, _| Ok(()))?;
-        let actor = AuditActor {
-            user_id: Some(administrator.id.to_string()),
-            username: Some(username.clone()),
-        };
-        let mut write = RecordedWrite::begin(&mut connection, environment, actor)?;
-        write
-            .execute_batch("PRAGMA defer_foreign_keys = ON")
-            .map_err(sql_error("starting the store"))?;
-        for row in &seed.users {
-            crate::sync::put_server_row(&mut write, Table::Users, row)?;
-        }
-        crate::sync::put_server_row(&mut write, Table::Clinics, &seed.clinic)?;
-        let stamp = write.stamp();
-        for (key, value) in [
-            ("store_created_at", stamp.as_str()),
-            ("clinic_id", clinic_id.as_str()),
-        ] {
+    build_new_store(
+        data_dir,
+        environment,
+        NewStore {
+            administrator,
+            admin_password: &seed.admin_password,
+            clinic_name: &clinic_name,
+            kdf: seed.kdf,
+        },
+        |write| {
             write
-                .execute(
-                    "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
-                    params![key, value],
-                )
-                .map_err(sql_error("recording store facts"))?;
-        }
-        settings::seed_defaults(&mut write, &stamp)?;
-        let entry = write
-            .entry("store.init")
-            .object("clinic", &clinic_id)
-            .details(serde_json::json!({
-                "clinic_name": clinic_name,
-                "from_central_server": true,
-                "accounts": seed.users.len(),
-            }));
-        write.audit(entry)?;
-        write.commit()?;
-        connection
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(sql_error("checkpointing the new store"))?;
-    }
-    let recovery_key = generate_recovery_key();
-    let mut document = KeySlotsDocument::new(uuid::Uuid::new_v4(), &clinic_name, seed.kdf);
-    document.put_slot(SlotOwner::user(&username), &seed.admin_password, &data_key)?;
-    document.put_slot(
-        SlotOwner::Recovery,
-        &normalise_recovery_key(&recovery_key),
-        &data_key,
-    )?;
-    let _ = std::fs::remove_file(slots.path());
-    slots.create(&document)?;
-    std::fs::rename(&building, &store_path)?;
-    File::open(data_dir.root())?.sync_all()?;
-    Ok(InitOutcome {
-        recovery_key,
-        administrator,
-    })
+                .execute_batch("PRAGMA defer_foreign_keys = ON")
+                .map_err(sql_error("starting the store"))?;
+            for row in &seed.users {
+                crate::sync::put_server_row(write, Table::Users, row)?;
+            }
+            crate::sync::put_server_row(write, Table::Clinics, &seed.clinic)?;
+            let stamp = write.stamp();
+            record_store_facts(write, &stamp, &clinic_id)?;
+            settings::seed_defaults(write, &stamp)?;
+            let entry = write
+                .entry("store.init")
+                .object("clinic", &clinic_id)
+                .details(serde_json::json!({
+                    "clinic_name": clinic_name,
+                    "from_central_server": true,
+                    "accounts": seed.users.len(),
+                }));
+            write.audit(entry)?;
+            Ok(())
+        },
+    )
 }
 
 pub(crate) fn create_private_folder(path: &std::path::Path) -> Result<()> {
@@ -354,6 +346,19 @@ pub(crate) fn create_private_folder(path: &std::path::Path) -> Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// When the store was made and which clinic it holds (`store_meta`).
+fn record_store_facts(write: &RecordedWrite<'_>, stamp: &str, clinic_id: &str) -> Result<()> {
+    for (key, value) in [("store_created_at", stamp), ("clinic_id", clinic_id)] {
+        write
+            .execute(
+                "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .map_err(sql_error("recording store facts"))?;
     }
     Ok(())
 }
@@ -379,17 +384,7 @@ fn seed_new_store(
         Table::Clinics,
         &[("name", &clinic_name), ("time_zone", &time_zone)],
     )?;
-    for (key, value) in [
-        ("store_created_at", stamp.as_str()),
-        ("clinic_id", clinic_id.as_str()),
-    ] {
-        write
-            .execute(
-                "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
-                params![key, value],
-            )
-            .map_err(sql_error("recording store facts"))?;
-    }
+    record_store_facts(write, &stamp, &clinic_id)?;
     settings::seed_defaults(write, &stamp)?;
     let entry = write
         .entry("store.init")

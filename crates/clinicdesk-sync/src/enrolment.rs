@@ -44,6 +44,15 @@ impl EnrolmentCode {
         )
     }
 
+    fn enrolled(&self, clinic_id: String, clinic_name: String) -> Enrolled {
+        Enrolled {
+            clinic_id,
+            clinic_name,
+            workstation_role: self.workstation_role.clone(),
+            certificate_sha256: self.certificate_sha256.to_ascii_lowercase(),
+        }
+    }
+
     pub fn parse(text: &str) -> Result<EnrolmentCode> {
         let invalid = || {
             Error::invalid_field(
@@ -72,6 +81,36 @@ impl EnrolmentCode {
     }
 }
 
+/// Connects with the code's one-time credentials, pinned to the code's certificate, and checks
+/// the server speaks this build's schema.
+fn connect_with_code(server_url: &str, code: &EnrolmentCode) -> Result<postgres::Client> {
+    let mut client = connect_pinned(
+        server_url,
+        &code.workstation_role,
+        &code.one_time_password,
+        &code.certificate_sha256,
+    )?;
+    check_server_version(&mut client)?;
+    Ok(client)
+}
+
+/// The workstation's own password, and its SCRAM verifier for the server.
+fn own_password() -> Result<(Zeroizing<String>, String)> {
+    let mut bytes = [0u8; 24];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    let password = Zeroizing::new(hex::encode(bytes));
+    let verifier = scram_verifier(&password)?;
+    Ok((password, verifier))
+}
+
+/// The clinic id and name from `enroll_workstation`'s answer.
+fn clinic_of(answer: &str) -> Result<(String, String)> {
+    let answer: serde_json::Value = serde_json::from_str(answer)
+        .map_err(|_| Error::unexpected("the server's answer to enrolment is not JSON"))?;
+    let text = |name: &str| answer[name].as_str().unwrap_or_default().to_owned();
+    Ok((text("clinic_id"), text("clinic_name")))
+}
+
 /// What enrolment tells the administrator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrolled {
@@ -88,17 +127,8 @@ pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> 
     session.check_may_enrol()?;
     parse_server_url(server_url)?;
     let store_clinic = session.store_clinic_id()?;
-    let mut client = connect_pinned(
-        server_url,
-        &code.workstation_role,
-        &code.one_time_password,
-        &code.certificate_sha256,
-    )?;
-    check_server_version(&mut client)?;
-    let mut own_password = [0u8; 24];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut own_password);
-    let own_password = Zeroizing::new(hex::encode(own_password));
-    let verifier = scram_verifier(&own_password)?;
+    let mut client = connect_with_code(server_url, code)?;
+    let (own_password, verifier) = own_password()?;
     let mut transaction = client
         .transaction()
         .map_err(|e| server_error("enrolling", e))?;
@@ -115,13 +145,7 @@ pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> 
     transaction
         .commit()
         .map_err(|e| server_error("enrolling", e))?;
-    let answer: serde_json::Value = serde_json::from_str(&answer)
-        .map_err(|_| Error::unexpected("the server's answer to enrolment is not JSON"))?;
-    let clinic_id = answer["clinic_id"].as_str().unwrap_or_default().to_owned();
-    let clinic_name = answer["clinic_name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (clinic_id, clinic_name) = clinic_of(&answer)?;
     session.save_sync_enrolment(SyncEnrolment {
         server_url: server_url.trim().to_owned(),
         workstation_role: code.workstation_role.clone(),
@@ -129,12 +153,7 @@ pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> 
         certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
         clinic_id: clinic_id.clone(),
     })?;
-    Ok(Enrolled {
-        clinic_id,
-        clinic_name,
-        workstation_role: code.workstation_role.clone(),
-        certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
-    })
+    Ok(code.enrolled(clinic_id, clinic_name))
 }
 
 /// What enrolling a new workstation with an empty data folder needs besides the code.
@@ -163,17 +182,8 @@ pub fn enroll_new_workstation(
             "This data folder already holds a store: enrol it without --new-store",
         ));
     }
-    let mut client = connect_pinned(
-        server_url,
-        &code.workstation_role,
-        &code.one_time_password,
-        &code.certificate_sha256,
-    )?;
-    check_server_version(&mut client)?;
-    let mut own_password = [0u8; 24];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut own_password);
-    let own_password = Zeroizing::new(hex::encode(own_password));
-    let verifier = scram_verifier(&own_password)?;
+    let mut client = connect_with_code(server_url, code)?;
+    let (own_password, verifier) = own_password()?;
     let mut transaction = client
         .transaction()
         .map_err(|e| server_error("enrolling", e))?;
@@ -181,13 +191,7 @@ pub fn enroll_new_workstation(
         .query_one("SELECT clinicdesk.enroll_workstation(NULL)::text", &[])
         .map_err(|e| server_error("enrolling", e))?
         .get(0);
-    let answer: serde_json::Value = serde_json::from_str(&answer)
-        .map_err(|_| Error::unexpected("the server's answer to enrolment is not JSON"))?;
-    let clinic_id = answer["clinic_id"].as_str().unwrap_or_default().to_owned();
-    let clinic_name = answer["clinic_name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (clinic_id, clinic_name) = clinic_of(&answer)?;
     let latest = |table: &str| {
         format!(
             "SELECT DISTINCT ON (row_id) payload::text FROM clinicdesk.changes
@@ -257,13 +261,5 @@ pub fn enroll_new_workstation(
         clinic_id: clinic_id.clone(),
     })?;
     crate::engine::sync_now(&mut session)?;
-    Ok((
-        Enrolled {
-            clinic_id,
-            clinic_name,
-            workstation_role: code.workstation_role.clone(),
-            certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
-        },
-        outcome,
-    ))
+    Ok((code.enrolled(clinic_id, clinic_name), outcome))
 }
