@@ -405,6 +405,12 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
 fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
     let undo = match newest.version {
+        7 => {
+            "DROP TRIGGER users_journal_insert;
+             DROP TRIGGER users_journal_update;
+             ALTER TABLE users DROP COLUMN password_verifier;
+             DROP TABLE remote_audit_entries;"
+        }
         6 => {
             "DROP INDEX outbox_by_row;
              DROP INDEX sync_conflicts_by_row;

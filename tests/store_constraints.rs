@@ -84,6 +84,10 @@ const NOT_TYPED: &[(&str, &str)] = &[
         "sync_conflicts.reason",
         "written by sync: `stale` or the name of the server's constraint",
     ),
+    (
+        "users.password_verifier",
+        "computed by the core from a password, never typed",
+    ),
 ];
 
 #[test]

@@ -464,7 +464,12 @@ fn a_server_restarted_between_batches_loses_nothing_and_applies_nothing_twice() 
     let results = clinicdesk_sync::push_batch(&mut client, &first).unwrap();
     frank.sync_record_push(&first, &results).unwrap();
     group.server.restart();
-    let cut = clinicdesk_sync::sync_over(&mut frank, &mut client).unwrap_err();
+    let cut = clinicdesk_sync::sync_over(
+        &std::cell::RefCell::new(&mut frank),
+        &mut client,
+        &mut |_| {},
+    )
+    .unwrap_err();
     assert_eq!(cut.code, ErrorCode::ServerUnreachable, "{cut}");
     assert!(frank.sync_status().unwrap().pending_changes > 0);
     let report = clinicdesk_sync::sync_now(&mut frank).unwrap();
@@ -1012,7 +1017,9 @@ fn connections_cut_at_many_points_lose_nothing_and_apply_nothing_twice() {
             &enrolment.workstation_password,
             &enrolment.certificate_sha256,
         )
-        .and_then(|mut client| clinicdesk_sync::sync_over(frank, &mut client))
+        .and_then(|mut client| {
+            clinicdesk_sync::sync_over(&std::cell::RefCell::new(frank), &mut client, &mut |_| {})
+        })
     };
     let mut cuts = 0;
     let mut cut_points = 0;
@@ -1139,12 +1146,13 @@ fn a_new_workstation_with_an_empty_data_folder_gets_the_clinics_store_from_the_s
     let code = group
         .server
         .enrolment_code(&group.clinic_id, "doctor's office");
-    let password = "amber lantern orchid falls";
+    let password = clinicdesk_tests::ADMIN_PASSWORD;
     let new = |username: &'static str| clinicdesk_sync::NewWorkstation {
         data_dir: &data_dir,
         admin_username: username,
         admin_password: clinicdesk_tests::secret(password),
         kdf: clinicdesk_tests::TEST_KDF,
+        pull_now: true,
     };
     // Only an administrator of the clinic enrols; the refusal leaves no store and the code usable.
     let Err(refused) = clinicdesk_sync::enroll_new_workstation(
@@ -1188,12 +1196,214 @@ fn a_new_workstation_with_an_empty_data_folder_gets_the_clinics_store_from_the_s
     assert!(rows(&group.desk)["users"]
         .values()
         .any(|row| row["username"] == "dr.lee"));
-    // Other people's sign-in on this workstation needs their key slot (the next step of sync).
-    let frank_here = clinicdesk_core::Session::login(
-        &office.data_dir,
-        "frank",
-        &clinicdesk_tests::secret(clinicdesk_tests::STAFF_PASSWORD),
-        &office.environment,
+    // Everyone else signs in here once through the server, which checks their password.
+    let frank_here = office.login("frank", clinicdesk_tests::STAFF_PASSWORD);
+    assert_eq!(frank_here.user().role, clinicdesk_core::Role::FrontDesk);
+}
+
+/// What a person sees signing in: the error's code, or who they are signed in as.
+fn sign_in_outcome(workstation: &Workstation, username: &str, password: &str) -> String {
+    match workstation.try_login(username, password) {
+        Ok(session) => format!("signed in as {}", session.user().role.code()),
+        Err(error) => error.code.as_str().to_owned(),
+    }
+}
+
+#[test]
+fn staff_accounts_follow_people_to_every_workstation_of_the_clinic() {
+    let group = group();
+    group.desk.sync();
+    let (office, office_recovery) = Workstation::joining(
+        &group.server,
+        &group.clinic_id,
+        &group._origin.clock,
+        "doctors-office",
     );
-    assert!(frank_here.is_err());
+    // A nurse's account is made on the front desk, and she chooses her password there.
+    let temporary = group
+        .desk
+        .admin()
+        .add_user("nina", "Nina Nurse", clinicdesk_core::Role::Nurse)
+        .unwrap();
+    let own = "heron quarry velvet drum";
+    let mut nina = group.desk.login("nina", &temporary.0);
+    nina.change_password(
+        &clinicdesk_tests::secret(&temporary.0),
+        &clinicdesk_tests::secret(own),
+    )
+    .unwrap();
+    drop(nina);
+    group.desk.sync();
+    clinicdesk_sync::sync_now(&mut office.admin()).unwrap();
+
+    // Her first sign-in on the office needs the server once: not while it cannot be reached.
+    group.server.shut_down();
+    let Err(offline) = office.try_login("nina", own) else {
+        panic!("a first sign-in went through with the server down")
+    };
+    assert_eq!(offline.code, ErrorCode::ServerUnreachable, "{offline}");
+    assert!(
+        offline
+            .message
+            .contains("first sign-in on this workstation"),
+        "{}",
+        offline.message
+    );
+    group.server.start_again();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", "not her password at all"),
+        "authentication_failed"
+    );
+    assert_eq!(
+        sign_in_outcome(&office, "nobody", own),
+        "authentication_failed"
+    );
+    assert_eq!(sign_in_outcome(&office, "nina", own), "signed in as nurse");
+    // From then on the office has her slot: she signs in there with the server down.
+    group.server.shut_down();
+    assert_eq!(sign_in_outcome(&office, "nina", own), "signed in as nurse");
+    group.server.start_again();
+    let trail = office
+        .admin()
+        .audit_list(&clinicdesk_core::AuditFilter::default())
+        .unwrap();
+    assert!(trail
+        .entries
+        .iter()
+        .any(|entry| entry.action == "login.first_on_workstation"
+            && entry.username.as_deref() == Some("nina")));
+    assert!(
+        trail
+            .entries
+            .iter()
+            .all(|entry| !entry.details.contains("cdv1$")),
+        "the audit trail never shows a password verifier"
+    );
+
+    // She changes her password on the front desk: after the office syncs, the old one opens
+    // nothing there, and the new one is checked by the server once.
+    let newer = "lantern meadow copper fox";
+    group
+        .desk
+        .login("nina", own)
+        .change_password(
+            &clinicdesk_tests::secret(own),
+            &clinicdesk_tests::secret(newer),
+        )
+        .unwrap();
+    group.desk.sync();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", own),
+        "signed in as nurse",
+        "before the office syncs"
+    );
+    clinicdesk_sync::sync_now(&mut office.admin()).unwrap();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", own),
+        "authentication_failed"
+    );
+    group.server.shut_down();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", newer),
+        "server_unreachable"
+    );
+    group.server.start_again();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", newer),
+        "signed in as nurse"
+    );
+
+    // A role change on the front desk: the office drops her slot and the server signs her in
+    // with her new role.
+    group
+        .desk
+        .admin()
+        .set_user_role("nina", clinicdesk_core::Role::Clinician)
+        .unwrap();
+    group.desk.sync();
+    clinicdesk_sync::sync_now(&mut office.admin()).unwrap();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", newer),
+        "signed in as clinician"
+    );
+
+    // Disabled on the front desk: after the office syncs she cannot sign in there at all.
+    group.desk.admin().disable_user("nina").unwrap();
+    group.desk.sync();
+    assert_eq!(
+        sign_in_outcome(&office, "nina", newer),
+        "signed in as clinician",
+        "before the office syncs"
+    );
+    clinicdesk_sync::sync_now(&mut office.admin()).unwrap();
+    assert_eq!(sign_in_outcome(&office, "nina", newer), "account_disabled");
+
+    // Lockouts count per workstation and the administrator sees them across the clinic.
+    assert_eq!(
+        sign_in_outcome(&office, "frank", clinicdesk_tests::STAFF_PASSWORD),
+        "signed in as front_desk"
+    );
+    for _ in 0..5 {
+        assert!(office.try_login("frank", "a wrong password").is_err());
+    }
+    assert_eq!(
+        sign_in_outcome(&office, "frank", clinicdesk_tests::STAFF_PASSWORD),
+        "account_locked"
+    );
+    assert_eq!(
+        sign_in_outcome(&group.desk, "frank", clinicdesk_tests::STAFF_PASSWORD),
+        "signed in as front_desk",
+        "a lockout on the office does not lock the front desk"
+    );
+    clinicdesk_sync::sync_now(&mut office.admin()).unwrap();
+    group.desk.sync();
+    let users = group.desk.admin().list_users().unwrap();
+    let frank = users.iter().find(|user| user.username == "frank").unwrap();
+    assert_eq!(frank.locked_until, None);
+    assert_eq!(frank.locked_elsewhere.len(), 1, "{frank:?}");
+    assert_eq!(frank.locked_elsewhere[0].workstation, "doctors-office");
+    let desk_trail = group
+        .desk
+        .admin()
+        .audit_list(&clinicdesk_core::AuditFilter {
+            action: Some("login.".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(desk_trail
+        .entries
+        .iter()
+        .any(|entry| entry.from_other_workstation
+            && entry.workstation == "doctors-office"
+            && entry.action == "login.lockout"));
+
+    // The administrator's password changes on the front desk; on the office the recovery key
+    // still opens the store.
+    let admin_new = "granite willow signal pear";
+    group
+        .desk
+        .admin()
+        .change_password(
+            &clinicdesk_tests::secret(clinicdesk_tests::ADMIN_PASSWORD),
+            &clinicdesk_tests::secret(admin_new),
+        )
+        .unwrap();
+    group.desk.sync();
+    clinicdesk_sync::sync_now(&mut office.admin()).unwrap();
+    assert_eq!(
+        sign_in_outcome(&office, "admin", clinicdesk_tests::ADMIN_PASSWORD),
+        "authentication_failed"
+    );
+    clinicdesk_core::Session::recover_administrator(
+        &office.data_dir,
+        &office_recovery.recovery_key,
+        "admin",
+        &clinicdesk_tests::secret("office keeper phrase nine"),
+        &office.environment,
+    )
+    .expect("the office's recovery key still works");
+    assert_eq!(
+        sign_in_outcome(&office, "admin", "office keeper phrase nine"),
+        "signed in as administrator"
+    );
 }

@@ -7,7 +7,11 @@
 use ts_rs::TS;
 
 use crate::commands::session::{DemoLoaded, FirstRun, FirstRunRequest, SessionInfo, StoreOverview};
+use crate::commands::sync::{
+    EnrolledWorkstation, EnrolmentPreview, JoinedClinic, SyncOutcome, SyncOverview,
+};
 use crate::commands::vitals::VitalDefinitionView;
+use crate::state::SyncActivity;
 
 /// One command as `build.rs` found it, its types in TypeScript terms.
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +116,18 @@ pub fn typescript_bindings() -> String {
         DamageMark,
         StoreCheck,
         StoreHealth,
+        RemoteLockout,
+        ConflictId,
+        SyncStatus,
+        SyncConflict,
+        ConflictResolution,
+        PullProgress,
+        SyncActivity,
+        SyncOverview,
+        SyncOutcome,
+        EnrolmentPreview,
+        EnrolledWorkstation,
+        JoinedClinic,
     ];
     let mut text = String::from(GENERATED);
     for declaration in declarations {

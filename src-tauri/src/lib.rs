@@ -16,6 +16,31 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, state: state::AppState) ->
         .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handlers.rs")))
 }
 
+/// Syncs in the background while someone is signed in: every 30 seconds, at once when woken
+/// (someone signed in, a person asked), and less often while the server cannot be reached.
+fn start_background_sync<R: Runtime>(app: tauri::AppHandle<R>) {
+    use tauri::Manager;
+    let state = app.state::<state::AppState>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        let mut failures_in_a_row = 0u32;
+        loop {
+            let delay = state::background_sync_delay(failures_in_a_row);
+            let next = state.environment().now()
+                + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::zero());
+            state.note_next_sync(Some(next.to_rfc3339()));
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = state.sync_woken() => {}
+            }
+            state.note_next_sync(None);
+            failures_in_a_row = match state.run(|state| state.sync_once()).await {
+                Ok(_) => 0,
+                Err(_) => failures_in_a_row.saturating_add(1),
+            };
+        }
+    });
+}
+
 /// Starts the desktop app on the local store.
 pub fn run() {
     let state = state::AppState::new(
@@ -25,6 +50,7 @@ pub fn run() {
     with_commands(tauri::Builder::default(), state)
         .setup(|app| {
             commands::backups::start_schedule(app.handle().clone());
+            start_background_sync(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

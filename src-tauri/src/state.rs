@@ -7,10 +7,14 @@
 //! * [`AppState::exclusively`]: work that must hold the session from start to end (key
 //!   rotation, the swap at the end of a restore); meanwhile other commands are told at once that
 //!   the store is busy instead of waiting.
+//!
+//! Sync reaches the session the first way, one short step at a time ([`AppState::sync_once`]):
+//! it never holds the session while it waits on the network.
 
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use clinicdesk_core::{DataDir, Environment, Error, ErrorCode, Result, Session};
+use clinicdesk_core::{DataDir, Environment, Error, ErrorCode, PullProgress, Result, Session};
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +27,28 @@ struct Shared {
     session: Mutex<Option<Session>>,
     /// What holds the session exclusively right now, to tell others why they must wait.
     exclusive_work: Mutex<Option<&'static str>>,
+    /// What sync is doing on this workstation, for the header.
+    sync_activity: Mutex<SyncActivity>,
+    /// Held by the one sync that runs at a time.
+    sync_running: Mutex<()>,
+    /// Wakes the background sync (a person asked for a sync, or someone signed in).
+    sync_wake: tokio::sync::Notify,
+}
+
+/// What sync is doing on this workstation now (the store's own figures are in `SyncStatus`).
+#[derive(ts_rs::TS, Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncActivity {
+    /// A sync is running now.
+    pub running: bool,
+    /// How far the running sync's pull has come (shown while a new workstation fills).
+    pub progress: Option<PullProgress>,
+    /// Whether the last attempt reached the server; `None` before the first attempt.
+    pub online: Option<bool>,
+    pub last_attempt_at: Option<String>,
+    /// When the background sync tries next (later while the server cannot be reached).
+    pub next_attempt_at: Option<String>,
+    /// Why the last attempt failed, until one succeeds.
+    pub last_error: Option<Error>,
 }
 
 impl AppState {
@@ -33,6 +59,9 @@ impl AppState {
                 environment,
                 session: Mutex::new(None),
                 exclusive_work: Mutex::new(None),
+                sync_activity: Mutex::new(SyncActivity::default()),
+                sync_running: Mutex::new(()),
+                sync_wake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -153,9 +182,108 @@ impl AppState {
         outcome
     }
 
+    /// What sync is doing now.
+    pub fn sync_activity(&self) -> SyncActivity {
+        self.activity().clone()
+    }
+
+    fn activity(&self) -> MutexGuard<'_, SyncActivity> {
+        self.shared
+            .sync_activity
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Notes when the background sync tries next.
+    pub fn note_next_sync(&self, at: Option<String>) {
+        self.activity().next_attempt_at = at;
+    }
+
+    /// Wakes the background sync now.
+    pub fn wake_sync(&self) {
+        self.shared.sync_wake.notify_one();
+    }
+
+    /// Waits until the background sync is woken.
+    pub async fn sync_woken(&self) {
+        self.shared.sync_wake.notified().await
+    }
+
+    /// One sync of the open session, on the calling (blocking) thread; one at a time. The
+    /// session is taken for each local step only. `Ok(None)` when nobody is signed in or this
+    /// workstation is not enrolled.
+    pub fn sync_once(&self) -> Result<Option<clinicdesk_sync::SyncReport>> {
+        let _one_at_a_time = self
+            .shared
+            .sync_running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let enrolled = match self.with_session_now(|session| session.sync_status()) {
+            Ok(status) => status.server_url.is_some(),
+            Err(error) if error.code == ErrorCode::SessionExpired => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        if !enrolled {
+            return Ok(None);
+        }
+        {
+            let mut activity = self.activity();
+            activity.running = true;
+            activity.progress = None;
+        }
+        let outcome = clinicdesk_sync::sync_through(self, &mut |progress| {
+            self.activity().progress = Some(progress);
+        });
+        let mut activity = self.activity();
+        activity.running = false;
+        activity.progress = None;
+        activity.last_attempt_at = Some(self.environment().now().to_rfc3339());
+        match &outcome {
+            Ok(_) => {
+                activity.online = Some(true);
+                activity.last_error = None;
+            }
+            Err(error) => {
+                if error.code == ErrorCode::ServerUnreachable {
+                    activity.online = Some(false);
+                }
+                activity.last_error = Some(error.clone());
+            }
+        }
+        outcome.map(Some)
+    }
+
     /// Puts `session` in place of the open one (none to log off); returns the one it replaced.
     pub fn replace_session(&self, session: Option<Session>) -> Result<Option<Session>> {
         let mut guard = self.lock_session()?;
         Ok(std::mem::replace(&mut *guard, session))
+    }
+}
+
+/// Sync reaches the open session like a short command: briefly, once per step.
+impl clinicdesk_sync::SessionAccess for AppState {
+    fn with_session<T>(&self, work: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        self.with_session_now(work)
+    }
+}
+
+/// How long the background sync waits before its next attempt: every 30 seconds, and twice as
+/// long after each failed attempt in a row (the server cannot be reached), up to 5 minutes.
+pub fn background_sync_delay(failures_in_a_row: u32) -> std::time::Duration {
+    const EVERY: u64 = 30;
+    const AT_MOST: u64 = 300;
+    let factor = 1u64 << failures_in_a_row.min(8);
+    std::time::Duration::from_secs((EVERY * factor).min(AT_MOST))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::background_sync_delay;
+
+    #[test]
+    fn the_background_sync_backs_off_while_the_server_cannot_be_reached() {
+        let seconds: Vec<u64> = (0..7).map(|n| background_sync_delay(n).as_secs()).collect();
+        assert_eq!(seconds, [30, 60, 120, 240, 300, 300, 300]);
+        assert_eq!(background_sync_delay(u32::MAX).as_secs(), 300);
     }
 }

@@ -183,6 +183,16 @@ impl CentralServer {
         self.pg_ctl_start();
     }
 
+    /// Stops the server (the clinic's network is down); [`CentralServer::start_again`] brings it
+    /// back on the same port.
+    pub fn shut_down(&self) {
+        self.stop("fast");
+    }
+
+    pub fn start_again(&self) {
+        self.pg_ctl_start();
+    }
+
     fn stop(&self, mode: &str) {
         let _ = as_server_user(&postgres_program("pg_ctl"))
             .arg("-D")
@@ -284,14 +294,54 @@ impl Workstation {
         }
     }
 
+    /// Signs in as the app does: with the person's slot here, or once through the server.
     pub fn login(&self, username: &str, password: &str) -> Session {
-        Session::login(
+        self.try_login(username, password)
+            .unwrap_or_else(|error| panic!("{username} logs in: {error}"))
+    }
+
+    pub fn try_login(&self, username: &str, password: &str) -> clinicdesk_core::Result<Session> {
+        clinicdesk_sync::sign_in(
             &self.data_dir,
             username,
             &secret(password),
             &self.environment,
         )
-        .unwrap_or_else(|error| panic!("{username} logs in: {error}"))
+    }
+
+    /// A new workstation with an empty data folder that joins `clinic` on `server`, enrolled
+    /// by the clinic's administrator with their own password, every record pulled.
+    pub fn joining(
+        server: &CentralServer,
+        clinic: &str,
+        clock: &clinicdesk_core::ManualClock,
+        name: &str,
+    ) -> (Workstation, clinicdesk_core::InitOutcome) {
+        let folder = tempfile::tempdir().unwrap();
+        let data_dir = DataDir::new(folder.path().join("data"));
+        let environment = Environment::with_clock(clock.clone(), name);
+        let code = server.enrolment_code(clinic, name);
+        let (_, outcome) = clinicdesk_sync::enroll_new_workstation(
+            &server.workstation_url(),
+            &code,
+            clinicdesk_sync::NewWorkstation {
+                data_dir: &data_dir,
+                admin_username: crate::ADMIN,
+                admin_password: secret(crate::ADMIN_PASSWORD),
+                kdf: crate::TEST_KDF,
+                pull_now: true,
+            },
+            &environment,
+        )
+        .expect("a new workstation joins its clinic");
+        (
+            Workstation {
+                folder,
+                data_dir,
+                environment,
+            },
+            outcome,
+        )
     }
 
     pub fn admin(&self) -> Session {

@@ -303,7 +303,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Passwd => {
             let username = login.username()?;
             let current = secrets.password(username)?;
-            let mut session = Session::login(&data_dir, username, &current, &environment)?;
+            let mut session =
+                clinicdesk_sync::sign_in(&data_dir, username, &current, &environment)?;
             let new_password = secrets.new_password("New password")?;
             let changed = session.change_password(&current, &new_password);
             finish(session, changed)?;

@@ -40,8 +40,8 @@ pub(crate) fn with_session(
 ) -> Result<()> {
     let username = login.username()?;
     let password = secrets.password(username)?;
-    let mut session =
-        Session::login(data_dir, username, &password, environment).inspect_err(|error| {
+    let mut session = clinicdesk_sync::sign_in(data_dir, username, &password, environment)
+        .inspect_err(|error| {
             clinicdesk_core::note_store_damage(data_dir, error, environment.now())
         })?;
     drop(password);

@@ -191,6 +191,7 @@ pub(crate) fn enroll_new_workstation(
             admin_username: &admin,
             admin_password: password,
             kdf: clinicdesk_core::product_kdf(),
+            pull_now: true,
         },
         environment,
     )?;

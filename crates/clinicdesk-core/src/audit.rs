@@ -100,10 +100,46 @@ impl NewAuditEntry {
         self
     }
 
-    pub fn details(mut self, details: serde_json::Value) -> NewAuditEntry {
+    /// Sets the entry's details; a password verifier in them (a user's row before and after)
+    /// is written as `"(changed)"` or `"(unchanged)"`, never as itself.
+    pub fn details(mut self, mut details: serde_json::Value) -> NewAuditEntry {
+        hide_password_verifiers(&mut details);
         self.details = details;
         self
     }
+}
+
+/// Replaces every `password_verifier` value in `details` by what changed about it.
+fn hide_password_verifiers(details: &mut serde_json::Value) {
+    let before = details
+        .pointer("/before/password_verifier")
+        .cloned()
+        .unwrap_or_default();
+    let after = details
+        .pointer("/after/password_verifier")
+        .cloned()
+        .unwrap_or_default();
+    let changed = before != after;
+    fn hide(value: &mut serde_json::Value, changed: bool) {
+        match value {
+            serde_json::Value::Object(object) => {
+                for (key, inner) in object.iter_mut() {
+                    if key == "password_verifier" {
+                        if !inner.is_null() {
+                            *inner = if changed { "(changed)" } else { "(unchanged)" }.into();
+                        }
+                    } else {
+                        hide(inner, changed);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|item| hide(item, changed))
+            }
+            _ => {}
+        }
+    }
+    hide(details, changed);
 }
 
 /// A stored entry, as listed and exported.
@@ -124,6 +160,10 @@ pub struct AuditEntry {
     pub details: String,
     pub prev_hash: String,
     pub entry_hash: String,
+    /// Recorded on another workstation of the clinic (known here as of the last sync; its
+    /// chain is that workstation's, verified by `server audit verify`).
+    #[serde(default)]
+    pub from_other_workstation: bool,
 }
 
 impl AuditEntry {
@@ -176,6 +216,27 @@ impl AuditEntry {
             details: row.get("details")?,
             prev_hash: row.get("prev_hash")?,
             entry_hash: row.get("entry_hash")?,
+            from_other_workstation: false,
+        })
+    }
+
+    fn from_remote_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+        Ok(AuditEntry {
+            seq: row.get("seq")?,
+            id: row.get("id")?,
+            occurred_at: row.get("occurred_at")?,
+            user_id: row.get("user_id")?,
+            username: row.get("username")?,
+            workstation: row.get("workstation")?,
+            action: row.get("action")?,
+            object_type: row.get("object_type")?,
+            object_id: row.get("object_id")?,
+            patient_id: row.get("patient_id")?,
+            outcome: row.get("outcome")?,
+            details: row.get("details")?,
+            prev_hash: String::new(),
+            entry_hash: String::new(),
+            from_other_workstation: true,
         })
     }
 }
@@ -210,6 +271,7 @@ pub(crate) fn append(
         details: entry.details.to_string(),
         prev_hash: head_hash,
         entry_hash: String::new(),
+        from_other_workstation: false,
     };
     stored.entry_hash = stored.computed_hash();
     connection
@@ -396,15 +458,35 @@ pub(crate) fn list(
     check_filter(filter)?;
     let (clause, values) = filter_clause(filter, security_only);
     let limit = filter.limit.unwrap_or(1000).min(100_000);
-    let sql = format!("SELECT * FROM audit_log {clause} ORDER BY seq DESC LIMIT {limit}");
-    let mut statement = connection
-        .prepare(&sql)
-        .map_err(sql_error("listing the audit trail"))?;
-    let rows = statement
-        .query_map(rusqlite::params_from_iter(values), AuditEntry::from_row)
-        .map_err(sql_error("listing the audit trail"))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(sql_error("listing the audit trail"))
+    let read = |sql: String,
+                from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry>|
+     -> Result<Vec<AuditEntry>> {
+        let mut statement = connection
+            .prepare(&sql)
+            .map_err(sql_error("listing the audit trail"))?;
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(values.iter()), from_row)
+            .map_err(sql_error("listing the audit trail"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql_error("listing the audit trail"))
+    };
+    let mut entries = read(
+        format!("SELECT * FROM audit_log {clause} ORDER BY seq DESC LIMIT {limit}"),
+        AuditEntry::from_row,
+    )?;
+    let others = read(
+        format!(
+            "SELECT * FROM remote_audit_entries {clause} ORDER BY occurred_at DESC LIMIT {limit}"
+        ),
+        AuditEntry::from_remote_row,
+    )?;
+    if !others.is_empty() {
+        // Newest first across the workstations; this workstation's own order breaks ties.
+        entries.extend(others);
+        entries.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at));
+        entries.truncate(limit as usize);
+    }
+    Ok(entries)
 }
 
 /// Refuses filter texts no username or action could match: over 100 characters, or holding
@@ -457,6 +539,7 @@ pub(crate) fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Res
             "object_id",
             "patient_id",
             "details",
+            "recorded_on",
         ])
         .map_err(|error| Error::unexpected(format!("writing CSV: {error}")))?;
     for entry in entries {
@@ -472,6 +555,11 @@ pub(crate) fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Res
                 entry.object_id.as_deref().unwrap_or(""),
                 entry.patient_id.as_deref().unwrap_or(""),
                 &entry.details,
+                if entry.from_other_workstation {
+                    "another workstation"
+                } else {
+                    "this workstation"
+                },
             ])
             .map_err(|error| Error::unexpected(format!("writing CSV: {error}")))?;
     }

@@ -16,6 +16,7 @@ mod change_journal;
 mod demo_data;
 mod emergency;
 mod environment;
+mod first_sign_in;
 mod ids;
 mod keys;
 mod limits;
@@ -64,6 +65,7 @@ pub use emergency::EmergencyGrant;
 pub use environment::{
     format_timestamp, parse_timestamp, Clock, Environment, ManualClock, SystemClock,
 };
+pub use first_sign_in::{server_sign_in, ServerSignIn, SignInPreparation};
 pub use ids::{
     AppointmentId, AppointmentTypeId, ConflictId, GrantId, MergeId, NoteId, ObservationId,
     PatientId, ProviderId, UserId, VitalsSetId,
@@ -82,18 +84,20 @@ pub use scheduling::{
     BookingRequest, Provider, Repeat, RepeatedHour, WorkingWindow,
 };
 pub use session::{
-    clinic_name_before_login, init, init_from_central, store_exists, CentralSeed, Draft,
-    InitOutcome, InitRequest, LogoffReason, Session, SessionUser,
+    clinic_name_before_login, init, init_from_central, note_failed_first_sign_in, store_exists,
+    CentralSeed, Draft, FirstSignInGrant, InitOutcome, InitRequest, LogoffReason, Session,
+    SessionUser,
 };
 pub use settings::SecuritySettings;
 pub use status::StoreStatus;
 pub use store_health::{note_store_damage, DamageMark, StoreCheck, StoreCheckJob, StoreHealth};
 pub use sync::{
-    synced_rows_of, ConflictResolution, OutgoingBatch, OutgoingChange, PullSummary, PulledChange,
-    PushOutcome, PushResult, PushSummary, SyncConflict, SyncEnrolment, SyncStatus,
+    synced_rows_of, ConflictResolution, OutgoingBatch, OutgoingChange, PullProgress, PullSummary,
+    PulledChange, PushOutcome, PushResult, PushSummary, RemoteAuditEntry, SyncConflict,
+    SyncEnrolment, SyncStatus,
 };
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
-pub use users::{TemporaryPassword, UserSummary};
+pub use users::{RemoteLockout, TemporaryPassword, UserSummary};
 pub use validation::visible;
 pub use vital_signs::{Bound, Interpretation, VitalDefinition, VitalKind, VITALS};
 pub use vitals::{parse_effective_time, Observation, TrendPoint, VitalReading, VitalsSet};

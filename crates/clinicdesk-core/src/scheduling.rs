@@ -510,7 +510,7 @@ fn insert_appointment(
 }
 
 impl Session {
-    fn zone(&self) -> Result<Tz> {
+    pub(crate) fn zone(&self) -> Result<Tz> {
         clinic_zone(self.connection()?)
     }
 

@@ -156,6 +156,7 @@ pub fn init(
         role: Role::Administrator,
     };
     let seeded = administrator.clone();
+    let verifier = clinicdesk_keyslot::make_verifier(request.kdf, &request.admin_password)?;
     build_new_store(
         data_dir,
         environment,
@@ -165,7 +166,7 @@ pub fn init(
             clinic_name: &clinic_name,
             kdf: request.kdf,
         },
-        |write| seed_new_store(write, &clinic_name, time_zone, &seeded),
+        |write| seed_new_store(write, &clinic_name, time_zone, &seeded, &verifier),
     )
 }
 
@@ -290,8 +291,21 @@ pub fn init_from_central(
         )));
     }
     let display_name = text(admin_row, "display_name");
-    check_new_password(seed.admin_password.as_str(), &username, &display_name)
-        .map_err(|error| error.for_field("admin_password"))?;
+    match admin_row.get("password_verifier").and_then(|v| v.as_str()) {
+        // The administrator's own password, checked against the server's verifier.
+        Some(verifier) => {
+            if !clinicdesk_keyslot::verifier_accepts(verifier, &seed.admin_password)? {
+                return Err(Error::new(
+                    ErrorCode::AuthenticationFailed,
+                    format!("that is not {username}'s password; use the password you sign in with on the clinic's other workstations"),
+                )
+                .for_field("admin_password"));
+            }
+        }
+        // An account from before the server kept verifiers: the password chosen here.
+        None => check_new_password(seed.admin_password.as_str(), &username, &display_name)
+            .map_err(|error| error.for_field("admin_password"))?,
+    }
     let clinic_name = text(&seed.clinic, "name");
     let clinic_id = text(&seed.clinic, "id");
     let administrator = SessionUser {
@@ -368,6 +382,7 @@ fn seed_new_store(
     clinic_name: &str,
     time_zone: &str,
     administrator: &SessionUser,
+    password_verifier: &str,
 ) -> Result<()> {
     let stamp = write.stamp();
     write.insert_row_with_id(
@@ -378,6 +393,7 @@ fn seed_new_store(
             ("display_name", &administrator.display_name),
             ("role", &administrator.role),
             ("password_changed_at", &stamp),
+            ("password_verifier", &password_verifier),
         ],
     )?;
     let clinic_id = write.insert_row(
@@ -436,6 +452,29 @@ enum Attempt {
     Refused(Error),
 }
 
+/// What a slot gave: the data key (and the next one during a rotation), and the failed logins
+/// to report once the store is open.
+struct Unlocked {
+    data_key: DataKey,
+    next_key: Option<DataKey>,
+    unreported: Vec<(String, FailedLogin)>,
+    generation: u64,
+}
+
+/// What the central server answers for a first sign-in it accepted: the secret of this
+/// workstation's first-sign-in slot (hex) and the account's row as the server holds it.
+pub struct FirstSignInGrant {
+    pub unlock_secret: Zeroizing<String>,
+    pub account: serde_json::Value,
+}
+
+fn session_user_id(transaction: &RecordedWrite<'_>) -> Result<String> {
+    transaction
+        .actor()
+        .user_id
+        .ok_or_else(|| Error::unexpected("the session has no user"))
+}
+
 impl Session {
     /// Unlocks the store with a user's password and opens a session.
     ///
@@ -456,6 +495,14 @@ impl Session {
         let attempt = slots.update(|document| {
             let policy = document.login_policy;
             let Some(slot) = document.slot(&owner) else {
+                if document.slot(&SlotOwner::Workstation).is_some()
+                    && data_dir.server_sign_in_file().exists()
+                {
+                    return Ok(Attempt::Refused(Error::new(
+                        ErrorCode::SignInNeedsServer,
+                        "This is a first sign-in on this workstation: the central server checks the password once",
+                    )));
+                }
                 // Unknown or disabled user: spend the same Argon2id time, count nothing per user.
                 let _ = document.default_kdf.derive(password, &[0u8; 16]);
                 record_unreported(document, &username, now, &environment.workstation, false);
@@ -509,6 +556,111 @@ impl Session {
                 generation,
             } => (data_key, next_key, unreported, generation),
         };
+        Session::open_unlocked(
+            data_dir,
+            &username,
+            Unlocked {
+                data_key,
+                next_key,
+                unreported,
+                generation,
+            },
+            environment,
+            None::<fn(&mut RecordedWrite<'_>) -> Result<()>>,
+        )
+    }
+
+    /// The first sign-in of `username` on this workstation, after the central server checked the
+    /// password (`grant`): the workstation's first-sign-in slot opens the store, the account's
+    /// row is brought to the server's version, and the user gets their own slot here, so the
+    /// next sign-in needs no server.
+    pub fn login_first_time(
+        data_dir: &DataDir,
+        username: &str,
+        password: &SlotSecret,
+        grant: FirstSignInGrant,
+        environment: &Environment,
+    ) -> Result<Session> {
+        require_store(data_dir)?;
+        let username = username.trim().to_lowercase();
+        let slots = KeySlotFile::new(data_dir.key_slot_file());
+        let secret = SlotSecret::new(grant.unlock_secret.to_string());
+        let unlocked = slots.update(|document| {
+            let unlocked = document
+                .unlock(&SlotOwner::Workstation, &secret)
+                .map_err(|error| {
+                    if error.code == ErrorCode::AuthenticationFailed {
+                        Error::integrity(
+                            "the central server's first-sign-in secret does not open this workstation: an administrator signs in here and syncs, then try again",
+                        )
+                    } else {
+                        error
+                    }
+                })?;
+            let mut unreported = take_unreported(document);
+            unreported.sort_by_key(|(_, failure)| failure.at);
+            Ok(Unlocked {
+                data_key: unlocked.data_key,
+                next_key: unlocked.next_data_key,
+                unreported,
+                generation: document.generation + 1,
+            })
+        })?;
+        let account = grant.account.clone();
+        let expected = username.clone();
+        let mut session = Session::open_unlocked(
+            data_dir,
+            &username,
+            unlocked,
+            environment,
+            Some(move |write: &mut RecordedWrite<'_>| {
+                let row_username = account.get("username").and_then(|v| v.as_str());
+                if row_username != Some(expected.as_str()) {
+                    return Err(Error::new(
+                        ErrorCode::ServerRefused,
+                        "the central server answered for another account; nothing was changed",
+                    ));
+                }
+                crate::sync::put_account_from_server(write, &account)
+            }),
+        )?;
+        {
+            let data_key = session.data_key()?;
+            slots.update(|document| {
+                document.put_slot(SlotOwner::user(&session.user.username), password, data_key)
+            })?;
+        }
+        session.write(|transaction| {
+            let entry = transaction
+                .entry("login.first_on_workstation")
+                .object("user", session_user_id(transaction)?)
+                .details(serde_json::json!({
+                    "checked_by": "central server",
+                    "meaning": "this person's password was checked by the central server and they now have a key slot on this workstation",
+                }));
+            transaction.audit(entry)?;
+            Ok(())
+        })?;
+        Ok(session)
+    }
+
+    /// Opens the store with a key a slot gave, starts the session of `username` and records
+    /// the login. `prepare` runs first, on the open store (a first sign-in brings the account's
+    /// row up to date there).
+    fn open_unlocked(
+        data_dir: &DataDir,
+        username: &str,
+        unlocked: Unlocked,
+        environment: &Environment,
+        prepare: Option<impl FnOnce(&mut RecordedWrite<'_>) -> Result<()>>,
+    ) -> Result<Session> {
+        let Unlocked {
+            data_key,
+            next_key,
+            unreported,
+            generation,
+        } = unlocked;
+        let slots = KeySlotFile::new(data_dir.key_slot_file());
         let store_lock = shared_store_lock(data_dir)?;
         // Damage that keeps anyone from signing in: only the recovery key gets the clinic out.
         let unreadable = |error: Error| {
@@ -518,15 +670,24 @@ impl Session {
                 error
             }
         };
-        let (connection, data_key) =
+        let (mut connection, data_key) =
             crate::keys::open_with_slot_keys(data_dir, &slots, data_key, next_key, environment)
                 .map_err(unreadable)?;
+        if let Some(prepare) = prepare {
+            let actor = AuditActor {
+                user_id: None,
+                username: Some(username.to_owned()),
+            };
+            let mut write = RecordedWrite::begin(&mut connection, environment, actor)?;
+            prepare(&mut write)?;
+            write.commit()?;
+        }
         let probed = clinicdesk_store::probe_root_pages(&data_dir.store_file(), &data_key);
         let mut session = Session::start(
             data_dir,
             connection,
             data_key,
-            &username,
+            username,
             environment,
             Some(store_lock),
         )
@@ -745,13 +906,14 @@ impl Session {
             damage: None,
         };
         let now = environment.now();
+        let verifier = session.password_verifier(new_password)?;
         session.write(|transaction| {
             let before = transaction.row_json(Table::Users, &user_id)?;
             transaction
                 .execute(
-                    "UPDATE users SET disabled = 0, must_change_password = 0,
+                    "UPDATE users SET disabled = 0, must_change_password = 0, password_verifier = ?3,
                         password_changed_at = ?1, updated_at = ?1, version = version + 1 WHERE id = ?2",
-                    params![format_timestamp(now), user_id],
+                    params![format_timestamp(now), user_id, verifier],
                 )
                 .map_err(sql_error("updating the administrator"))?;
             transaction.updated(Table::Users, &user_id)?;
@@ -902,6 +1064,11 @@ impl Session {
             }
         }
         let now = self.environment.now();
+        // Sync runs in the background: it is not the person's activity (it must not keep an
+        // idle session open) and not theirs to refuse for a temporary password.
+        if BACKGROUND_OPERATIONS.contains(&operation) {
+            return Ok(now);
+        }
         if self.must_change_password {
             return Err(Error::new(
                 ErrorCode::PasswordChangeRequired,
@@ -1119,12 +1286,13 @@ impl Session {
             })?;
         let user_id = self.user.id.clone();
         let was_temporary = self.must_change_password;
+        let verifier = self.password_verifier(new_password)?;
         self.write(|transaction| {
             transaction
                 .execute(
                     "UPDATE users SET must_change_password = 0, password_changed_at = ?1, updated_at = ?1,
-                        updated_by = ?2, version = version + 1 WHERE id = ?2",
-                    params![format_timestamp(now), user_id],
+                        updated_by = ?2, version = version + 1, password_verifier = ?3 WHERE id = ?2",
+                    params![format_timestamp(now), user_id, verifier],
                 )
                 .map_err(sql_error("recording the password change"))?;
             transaction.updated(Table::Users, &user_id)?;
@@ -1137,6 +1305,14 @@ impl Session {
         self.must_change_password = false;
         self.last_activity = now;
         Ok(())
+    }
+
+    /// A verifier of `password` for the central server, at this store's Argon2id cost.
+    pub(crate) fn password_verifier(&self, password: &SlotSecret) -> Result<String> {
+        let kdf = KeySlotFile::new(self.data_dir.key_slot_file())
+            .read()?
+            .default_kdf;
+        clinicdesk_keyslot::make_verifier(kdf, password)
     }
 
     pub(crate) fn authorize_any_user(&mut self) -> Result<DateTime<Utc>> {
@@ -1152,6 +1328,29 @@ pub struct Draft {
     pub payload: serde_json::Value,
     pub saved_at: String,
 }
+
+/// Notes a first sign-in the central server refused (wrong password, disabled account): it
+/// reaches this workstation's audit trail at the next sign-in here, as other failures do.
+pub fn note_failed_first_sign_in(
+    data_dir: &DataDir,
+    username: &str,
+    environment: &Environment,
+) -> Result<()> {
+    let now = environment.now();
+    KeySlotFile::new(data_dir.key_slot_file()).update(|document| {
+        record_unreported(
+            document,
+            &username.trim().to_lowercase(),
+            now,
+            &environment.workstation,
+            false,
+        );
+        Ok(())
+    })
+}
+
+/// Operations a session runs on its own, not on the person's behalf.
+const BACKGROUND_OPERATIONS: &[&str] = &["sync.run", "sync.status"];
 
 fn session_expired() -> Error {
     Error::new(
@@ -1218,7 +1417,7 @@ fn take_unreported(document: &mut KeySlotsDocument) -> Vec<(String, FailedLogin)
         for failure in failures {
             match &slot.owner {
                 SlotOwner::User(name) => all.push((name.clone(), failure)),
-                SlotOwner::Recovery => {
+                SlotOwner::Recovery | SlotOwner::Workstation => {
                     let (workstation, name) = failure
                         .workstation
                         .split_once('\u{1f}')

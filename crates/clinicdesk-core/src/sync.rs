@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use clinicdesk_error::{Error, ErrorCode, Result};
+use clinicdesk_keyslot::{KeySlotFile, SlotOwner};
 use clinicdesk_store::rusqlite::{
     params, params_from_iter, types::Value as SqlValue, Connection, OptionalExtension,
 };
-use clinicdesk_store::sql_error;
+use clinicdesk_store::{sql_error, DataDir};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -25,6 +26,34 @@ use crate::permission::Permission;
 use crate::recorded_write::{row_json, RecordedWrite};
 use crate::session::Session;
 use crate::tables::Table;
+
+/// How far a sync's pull has come: changes taken so far of those that were waiting.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullProgress {
+    pub pulled: i64,
+    pub to_pull: i64,
+}
+
+/// One entry of another workstation's audit trail, as the central server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteAuditEntry {
+    /// The server's arrival number (the pull cursor).
+    pub received_seq: i64,
+    pub workstation_role: String,
+    pub seq: i64,
+    pub id: String,
+    pub occurred_at: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub workstation: String,
+    pub action: String,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub outcome: String,
+    pub details: String,
+}
 
 /// How this workstation reaches its central server (kept inside the encrypted store).
 #[derive(Clone)]
@@ -68,6 +97,8 @@ pub struct SyncStatus {
     pub last_pull_at: Option<String>,
     /// The last change of the clinic's sequence this workstation has.
     pub cursor: i64,
+    /// The last failure's code, until a sync succeeds.
+    pub last_error_code: Option<ErrorCode>,
     /// The last failure, until a sync succeeds: `{code}: {message}`.
     pub last_error: Option<String>,
 }
@@ -192,6 +223,9 @@ pub enum ConflictResolution {
     KeepTheirs,
     /// These fields from this workstation's version, every other from the server's.
     FieldByField(Vec<String>),
+    /// A booking that lost its time to another workstation, kept at another start (the
+    /// clinic's local time, `YYYY-MM-DDTHH:MM`, one of [`Session::conflict_free_slots`]).
+    MoveTo(String),
 }
 
 const SYNC_COLUMNS: &[&str] = &[
@@ -252,7 +286,12 @@ fn state(connection: &Connection, key: &str) -> Result<Option<String>> {
         .map_err(sql_error("reading the sync state"))
 }
 
-fn set_state(connection: &Connection, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn set_state(
+    connection: &Connection,
+    key: &str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     connection
         .execute(
             "INSERT INTO sync_state (key, value, updated_at) VALUES (?1, ?2, ?3)
@@ -263,7 +302,7 @@ fn set_state(connection: &Connection, key: &str, value: &str, now: DateTime<Utc>
     Ok(())
 }
 
-fn clear_state(connection: &Connection, key: &str) -> Result<()> {
+pub(crate) fn clear_state(connection: &Connection, key: &str) -> Result<()> {
     connection
         .execute("DELETE FROM sync_state WHERE key = ?1", [key])
         .map_err(sql_error("saving the sync state"))?;
@@ -373,6 +412,76 @@ pub(crate) fn put_server_row(
         .and_then(|mut statement| statement.execute(params_from_iter(values)))
         .map_err(sql_error(&doing))?;
     write.took_from_server(table, &id);
+    Ok(())
+}
+
+/// Brings an account's row to the server's version at a first sign-in, unless this workstation
+/// has that version already (or unpushed changes of its own to it, which sync settles).
+pub(crate) fn put_account_from_server(
+    write: &mut RecordedWrite<'_>,
+    row: &serde_json::Value,
+) -> Result<()> {
+    let id = row.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+    let version = row.get("version").and_then(|v| v.as_i64()).unwrap_or(0);
+    let here = local_version(write, Table::Users, id)?;
+    if here.is_some_and(|here| here >= version) || has_unpushed_changes(write, Table::Users, id)? {
+        return Ok(());
+    }
+    write
+        .execute_batch("PRAGMA defer_foreign_keys = ON")
+        .map_err(sql_error("applying the account from the server"))?;
+    put_server_row(write, Table::Users, row)
+}
+
+/// The username whose key slot here no longer fits its account once `after` replaces `before`:
+/// a new password, a disable, a role change or a removal made on another workstation.
+fn account_made_slot_stale(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> Option<String> {
+    if before.is_null() {
+        return None;
+    }
+    let field = |row: &serde_json::Value, name: &str| row.get(name).cloned().unwrap_or_default();
+    let changed = ["password_verifier", "role", "disabled", "deleted_at"]
+        .iter()
+        .any(|name| field(before, name) != field(after, name));
+    changed
+        .then(|| {
+            before
+                .get("username")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
+        .flatten()
+}
+
+/// Removes the key slots of accounts changed elsewhere (before the change is committed: if the
+/// commit fails, the person signs in through the server once, which is safe) and audits it.
+fn remove_stale_slots(
+    write: &mut RecordedWrite<'_>,
+    data_dir: &DataDir,
+    usernames: &[String],
+) -> Result<()> {
+    if usernames.is_empty() {
+        return Ok(());
+    }
+    let removed = KeySlotFile::new(data_dir.key_slot_file()).update(|document| {
+        Ok(usernames
+            .iter()
+            .filter(|name| document.remove_slot(&SlotOwner::user(name)))
+            .cloned()
+            .collect::<Vec<_>>())
+    })?;
+    for username in removed {
+        let entry = write
+            .entry("security.key_slot_removed")
+            .details(serde_json::json!({
+                "username": username,
+                "meaning": "the account's password, role or status changed on another workstation; the old password no longer opens this workstation, and the next sign-in here is checked by the central server",
+            }));
+        write.audit(entry)?;
+    }
     Ok(())
 }
 
@@ -522,7 +631,7 @@ fn reason_in_words(reason: &str) -> String {
 }
 
 impl Session {
-    fn sync_state_value(&self, key: &str) -> Result<Option<String>> {
+    pub(crate) fn sync_state_value(&self, key: &str) -> Result<Option<String>> {
         state(self.connection()?, key)
     }
 
@@ -637,6 +746,11 @@ impl Session {
                 .and_then(|seq| seq.parse().ok())
                 .unwrap_or(0),
             last_error: error,
+            last_error_code: state(connection, "last_error_code")?.and_then(|code| {
+                ErrorCode::ALL
+                    .into_iter()
+                    .find(|known| known.as_str() == code)
+            }),
             server_url: enrolled,
         })
     }
@@ -802,6 +916,7 @@ impl Session {
         self.authorize("sync.run", None, None)?;
         let now = self.environment.now();
         let cursor_before = self.sync_cursor()?;
+        let data_dir = self.data_dir.clone();
         self.write(|write| {
             write
                 .execute_batch("PRAGMA defer_foreign_keys = ON")
@@ -811,6 +926,7 @@ impl Session {
                 ..PullSummary::default()
             };
             let mut conflicted = Vec::new();
+            let mut stale_accounts = Vec::new();
             for change in changes {
                 if change.seq <= summary.cursor {
                     return Err(Error::new(
@@ -850,11 +966,16 @@ impl Session {
                             &mut summary,
                         )?;
                     }
+                    if table == Table::Users {
+                        let before = row_json(write, table, &change.row_id)?;
+                        stale_accounts.extend(account_made_slot_stale(&before, &change.payload));
+                    }
                     put_server_row(write, table, &change.payload)?;
                     summary.applied += 1;
                 }
                 summary.cursor = change.seq;
             }
+            remove_stale_slots(write, &data_dir, &stale_accounts)?;
             let stamp = write.stamp();
             set_state(write, "cursor", &summary.cursor.to_string(), now)?;
             set_state(write, "last_pull_at", &stamp, now)?;
@@ -868,6 +989,60 @@ impl Session {
             }
             Ok(summary)
         })
+    }
+
+    /// The last entry of the other workstations' audit trails this workstation has.
+    pub fn sync_remote_audit_cursor(&mut self) -> Result<i64> {
+        self.authorize("sync.run", None, None)?;
+        count(
+            self.connection()?,
+            "SELECT coalesce(max(received_seq), 0) FROM remote_audit_entries",
+        )
+    }
+
+    /// Keeps entries of the other workstations' audit trails, for reading (audit review, access
+    /// reports, lockouts across the clinic). An entry already here is left as it is.
+    pub fn sync_apply_remote_audit(&mut self, entries: &[RemoteAuditEntry]) -> Result<usize> {
+        self.authorize("sync.run", None, None)?;
+        let transaction = self
+            .connection()?
+            .unchecked_transaction()
+            .map_err(sql_error("keeping other workstations' audit entries"))?;
+        let mut kept = 0;
+        {
+            let mut statement = transaction
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO remote_audit_entries (received_seq, workstation_role, seq, id,
+                        occurred_at, user_id, username, workstation, action, object_type, object_id,
+                        patient_id, outcome, details)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(sql_error("keeping other workstations' audit entries"))?;
+            for entry in entries {
+                kept += statement
+                    .execute(params![
+                        entry.received_seq,
+                        entry.workstation_role,
+                        entry.seq,
+                        entry.id,
+                        entry.occurred_at,
+                        entry.user_id,
+                        entry.username,
+                        entry.workstation,
+                        entry.action,
+                        entry.object_type,
+                        entry.object_id,
+                        entry.patient_id,
+                        entry.outcome,
+                        entry.details,
+                    ])
+                    .map_err(sql_error("keeping other workstations' audit entries"))?;
+            }
+        }
+        transaction
+            .commit()
+            .map_err(sql_error("keeping other workstations' audit entries"))?;
+        Ok(kept)
     }
 
     /// Notes a failed sync (shown by `sync status` until a sync succeeds).
@@ -909,6 +1084,79 @@ impl Session {
             .collect())
     }
 
+    /// For a booking that lost its time to another workstation: the provider's next free
+    /// starts for the same length, from the booking's own time on (the clinic's local time,
+    /// `YYYY-MM-DDTHH:MM`), at most `count`.
+    pub fn conflict_free_slots(&mut self, id: &ConflictId, count: usize) -> Result<Vec<String>> {
+        self.authorize("sync.conflicts", Some(Permission::AppointmentsWrite), None)?;
+        let mine: Option<String> = self
+            .connection()?
+            .query_row(
+                "SELECT local_payload FROM sync_conflicts
+                 WHERE id = ?1 AND resolved_at IS NULL AND table_name = 'appointments'",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(sql_error("reading the conflicts"))?;
+        let mine: serde_json::Value = mine
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or_else(|| Error::not_found(format!("No open booking conflict {id}")))?;
+        let time = |name: &str| {
+            mine.get(name)
+                .and_then(|v| v.as_str())
+                .and_then(crate::environment::parse_timestamp)
+                .ok_or_else(|| Error::unexpected("the kept booking has no time"))
+        };
+        let (starts, ends) = (time("starts_at")?, time("ends_at")?);
+        let minutes = u32::try_from((ends - starts).num_minutes()).unwrap_or(0);
+        let provider = crate::ids::ProviderId::from_store(
+            mine.get("provider_id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        let zone = self.zone()?;
+        let mut from = starts.with_timezone(&zone).naive_local();
+        let mut slots = Vec::new();
+        while slots.len() < count {
+            let Some(slot) = self.next_free_slot(&provider, minutes, from)? else {
+                break;
+            };
+            slots.push(slot.format("%Y-%m-%dT%H:%M").to_string());
+            from = slot + chrono::Duration::minutes(i64::from(minutes.max(5)));
+        }
+        Ok(slots)
+    }
+
+    /// The UTC start and end of a kept booking moved to `start` (local), same length.
+    fn moved_booking_times(
+        &mut self,
+        table: Table,
+        mine: &serde_json::Map<String, serde_json::Value>,
+        start: &str,
+    ) -> Result<(String, String)> {
+        if table != Table::Appointments {
+            return Err(Error::invalid_input(
+                "only a booking can be moved to another time",
+            ));
+        }
+        let time = |name: &str| {
+            mine.get(name)
+                .and_then(|v| v.as_str())
+                .and_then(crate::environment::parse_timestamp)
+                .ok_or_else(|| Error::unexpected("the kept booking has no time"))
+        };
+        let length = time("ends_at")? - time("starts_at")?;
+        let local =
+            crate::scheduling::parse_local_time(start).map_err(|error| error.for_field("start"))?;
+        let zone = self.zone()?;
+        let starts =
+            crate::scheduling::local_to_utc(zone, local, crate::scheduling::RepeatedHour::First)?;
+        Ok((format_timestamp(starts), format_timestamp(starts + length)))
+    }
+
     /// Settles a conflict. Keeping this workstation's version (whole or some fields) is a new
     /// change on top of the server's version, pushed at the next sync; both ways are audited.
     pub fn resolve_sync_conflict(
@@ -932,12 +1180,17 @@ impl Session {
         let table = synced_table(&conflict.table)?;
         self.authorize("sync.resolve", Some(permission_for(table)), None)?;
         let user_id = self.user().id.to_string();
+        let mut mine = conflict.mine.as_object().cloned().unwrap_or_default();
+        if let ConflictResolution::MoveTo(start) = &resolution {
+            let (starts_at, ends_at) = self.moved_booking_times(table, &mine, start)?;
+            mine.insert("starts_at".into(), starts_at.into());
+            mine.insert("ends_at".into(), ends_at.into());
+        }
         self.write(|write| {
             let stamp = write.stamp();
-            let mine = conflict.mine.as_object().cloned().unwrap_or_default();
             let fields: Option<Vec<String>> = match &resolution {
                 ConflictResolution::KeepTheirs => None,
-                ConflictResolution::KeepMine => Some(
+                ConflictResolution::KeepMine | ConflictResolution::MoveTo(_) => Some(
                     mine.keys()
                         .filter(|name| !SYNC_COLUMNS.contains(&name.as_str()))
                         .cloned()
@@ -1020,6 +1273,7 @@ impl Session {
                 ConflictResolution::KeepMine => "kept_local",
                 ConflictResolution::KeepTheirs => "kept_server",
                 ConflictResolution::FieldByField(_) => "merged",
+                ConflictResolution::MoveTo(_) => "moved",
             };
             write
                 .execute(
@@ -1145,7 +1399,8 @@ pub(crate) fn forget_enrolment(connection: &Connection) -> Result<()> {
     connection
         .execute(
             "DELETE FROM sync_state WHERE key IN ('server_url', 'workstation_role', 'workstation_password',
-                'certificate_sha256', 'clinic_id', 'audit_pushed_seq', 'last_error', 'last_error_code')",
+                'certificate_sha256', 'clinic_id', 'audit_pushed_seq', 'last_error', 'last_error_code',
+                'sign_in_ready')",
             [],
         )
         .map_err(sql_error("forgetting the sync enrolment"))?;

@@ -189,6 +189,7 @@ pub const TABLES: &[TableSpec] = &[
     local("outbox", "seq", false, "changes waiting to be pushed"),
     local("sync_state", "key", false, "this workstation's sync cursor and server"),
     local("sync_conflicts", "id", false, "conflicts waiting for a person"),
+    local("remote_audit_entries", "received_seq", false, "the other workstations' audit trails as of the last sync, for reading"),
     local("backup_keys", "id", false, "the clinic's backup key pair, carried through restores"),
     local("backup_runs", "id", false, "this workstation's backup attempts"),
     local("store_checks", "id", false, "this workstation's full checks of its own store"),

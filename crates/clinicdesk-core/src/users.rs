@@ -28,6 +28,18 @@ pub struct UserSummary {
     pub must_change_password: bool,
     pub locked_until: Option<String>,
     pub last_login_at: Option<String>,
+    /// Lockouts of this account on the clinic's other workstations that may still hold, as of
+    /// this workstation's last sync.
+    pub locked_elsewhere: Vec<RemoteLockout>,
+}
+
+/// A lockout on another workstation, from its audit trail.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteLockout {
+    pub workstation: String,
+    pub locked_at: String,
+    pub locked_until: String,
 }
 
 /// A one-time password, shown once to the administrator, to be changed at first login.
@@ -122,12 +134,47 @@ impl Session {
                     must_change_password: row.get(5)?,
                     locked_until: None,
                     last_login_at: row.get(6)?,
+                    locked_elsewhere: Vec::new(),
                 })
             })
             .map_err(sql_error("listing users"))?;
         let mut users = rows
             .collect::<Result<Vec<_>, _>>()
             .map_err(sql_error("listing users"))?;
+        let lock = chrono::Duration::minutes(i64::from(document.login_policy.lock_minutes));
+        let mut lockouts = connection
+            .prepare(
+                "SELECT username, workstation, occurred_at FROM remote_audit_entries
+                 WHERE action = 'login.lockout' AND occurred_at >= ?1 ORDER BY occurred_at",
+            )
+            .map_err(sql_error("reading lockouts on other workstations"))?;
+        let recent = lockouts
+            .query_map([format_timestamp(now - lock)], |row| {
+                Ok((
+                    row.get::<_, Option<String>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(sql_error("reading lockouts on other workstations"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql_error("reading lockouts on other workstations"))?;
+        for (username, workstation, locked_at) in recent {
+            let Some(user) = users
+                .iter_mut()
+                .find(|user| Some(&user.username) == username.as_ref())
+            else {
+                continue;
+            };
+            let Ok(at) = chrono::DateTime::parse_from_rfc3339(&locked_at) else {
+                continue;
+            };
+            user.locked_elsewhere.push(RemoteLockout {
+                workstation,
+                locked_until: format_timestamp(at.with_timezone(&chrono::Utc) + lock),
+                locked_at,
+            });
+        }
         for user in &mut users {
             user.locked_until = document
                 .slot(&SlotOwner::user(&user.username))
@@ -162,6 +209,7 @@ impl Session {
             )));
         }
         let password = generate_temporary_password();
+        let verifier = self.password_verifier(&SlotSecret::new(password.0.to_string()))?;
         let slots = KeySlotFile::new(self.data_dir.key_slot_file());
         let owner = SlotOwner::user(&username);
         {
@@ -175,6 +223,7 @@ impl Session {
             })?;
         }
         let written = self.write(|transaction| {
+            let stamp = transaction.stamp();
             let id = transaction.insert_row(
                 Table::Users,
                 &[
@@ -182,6 +231,8 @@ impl Session {
                     ("display_name", &display_name),
                     ("role", &role),
                     ("must_change_password", &true),
+                    ("password_changed_at", &stamp),
+                    ("password_verifier", &verifier),
                 ],
             )?;
             transaction.audit(
@@ -211,6 +262,7 @@ impl Session {
         action: &str,
         set_sql: &str,
         extra: &str,
+        password_verifier: Option<&str>,
     ) -> Result<String> {
         let now = self.environment.now();
         let (id, ..) = find_user(self.connection()?, username)?;
@@ -222,8 +274,11 @@ impl Session {
             transaction.change_row(row, entry, |transaction, _| {
                 transaction
                     .execute(
-                    &format!("UPDATE users SET {set_sql}, updated_at = ?1, updated_by = ?2, version = version + 1 WHERE id = ?3"),
-                    params![format_timestamp(now), by, id],
+                    &format!("UPDATE users SET {set_sql}, updated_at = ?1, updated_by = ?2, version = version + 1,
+                        password_verifier = coalesce(?4, password_verifier),
+                        password_changed_at = CASE WHEN ?4 IS NULL THEN password_changed_at ELSE ?1 END
+                     WHERE id = ?3"),
+                    params![format_timestamp(now), by, id, password_verifier],
                 )
                 .map_err(sql_error("changing the user"))?;
                 Ok(())
@@ -253,6 +308,7 @@ impl Session {
             "user.disable",
             "disabled = 1",
             "key slot removed",
+            None,
         )?;
         KeySlotFile::new(self.data_dir.key_slot_file()).update(|document| {
             document.remove_slot(&SlotOwner::user(&username));
@@ -290,6 +346,7 @@ impl Session {
     ) -> Result<TemporaryPassword> {
         let username = username.trim().to_lowercase();
         let password = generate_temporary_password();
+        let verifier = self.password_verifier(&SlotSecret::new(password.0.to_string()))?;
         {
             let data_key = self.data_key()?;
             KeySlotFile::new(self.data_dir.key_slot_file()).update(|document| {
@@ -306,7 +363,13 @@ impl Session {
                 Ok(())
             })?;
         }
-        self.change_user(&username, action, set_sql, "temporary password issued")?;
+        self.change_user(
+            &username,
+            action,
+            set_sql,
+            "temporary password issued",
+            Some(&verifier),
+        )?;
         Ok(password)
     }
 
@@ -326,7 +389,7 @@ impl Session {
             ));
         }
         let role_sql = format!("role = '{}'", role.code());
-        self.change_user(username, "user.role_change", &role_sql, "")?;
+        self.change_user(username, "user.role_change", &role_sql, "", None)?;
         Ok(())
     }
 }

@@ -56,6 +56,9 @@ pub enum ErrorCode {
     SyncNotEnrolled,
     /// The central server cannot be reached now; changes wait in the outbox.
     ServerUnreachable,
+    /// This member of staff has no key slot on this workstation yet: their first sign-in here
+    /// is checked by the central server (the shells do that and retry).
+    SignInNeedsServer,
     /// The server presented a certificate other than the one enrolled: refused before any data
     /// was sent.
     ServerCertificateMismatch,
@@ -71,7 +74,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and for generating UI bindings.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::Unexpected,
         ErrorCode::Usage,
         ErrorCode::StoreNotInitialized,
@@ -93,6 +96,7 @@ impl ErrorCode {
         ErrorCode::Busy,
         ErrorCode::SyncNotEnrolled,
         ErrorCode::ServerUnreachable,
+        ErrorCode::SignInNeedsServer,
         ErrorCode::ServerCertificateMismatch,
         ErrorCode::ServerRefused,
         ErrorCode::WorkstationRevoked,
@@ -120,7 +124,7 @@ impl ErrorCode {
             ErrorCode::WorkstationRevoked => 3,
             ErrorCode::ServerRefused => 5,
             ErrorCode::ServerCertificateMismatch | ErrorCode::ServerSchemaMismatch => 6,
-            ErrorCode::ServerUnreachable => 8,
+            ErrorCode::ServerUnreachable | ErrorCode::SignInNeedsServer => 8,
         }
     }
 
@@ -148,6 +152,7 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::SyncNotEnrolled => "sync_not_enrolled",
             ErrorCode::ServerUnreachable => "server_unreachable",
+            ErrorCode::SignInNeedsServer => "sign_in_needs_server",
             ErrorCode::ServerCertificateMismatch => "server_certificate_mismatch",
             ErrorCode::ServerRefused => "server_refused",
             ErrorCode::WorkstationRevoked => "workstation_revoked",

@@ -19,10 +19,12 @@
 mod file;
 mod recovery;
 mod secret;
+mod verifier;
 
 pub use file::KeySlotFile;
 pub use recovery::{generate_recovery_key, normalise_recovery_key};
 pub use secret::{DataKey, SlotSecret};
+pub use verifier::{make_verifier, verifier_accepts, VerifierChallenge};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -101,6 +103,10 @@ pub enum SlotOwner {
     User(String),
     /// A recovery key shown once at setup.
     Recovery,
+    /// The workstation's first-sign-in slot: opened with a secret the central server keeps and
+    /// hands out only for a password its verifier accepts, so a member of staff with no slot
+    /// here yet can sign in once the server has checked them. Neither half alone opens it.
+    Workstation,
 }
 
 impl SlotOwner {
@@ -112,6 +118,7 @@ impl SlotOwner {
         match self {
             SlotOwner::User(name) => format!("user:{name}"),
             SlotOwner::Recovery => "recovery".to_owned(),
+            SlotOwner::Workstation => "workstation".to_owned(),
         }
     }
 }

@@ -45,6 +45,12 @@ impl DataDir {
         self.root.join("keyslots.json")
     }
 
+    /// What the workstation keeps outside its store to ask the central server about a first
+    /// sign-in (the server, its certificate, and a role that can do nothing else).
+    pub fn server_sign_in_file(&self) -> PathBuf {
+        self.root.join("server-sign-in.json")
+    }
+
     /// Held shared by every open session, exclusively by key rotation and restore.
     pub fn store_lock_file(&self) -> PathBuf {
         self.root.join("clinicdesk.lock")

@@ -27,6 +27,11 @@ pub const CENTRAL_MIGRATIONS: &[CentralMigration] = &[
         name: "push_and_enrolment",
         sql: include_str!("../../../migrations/postgres/0002_push_and_enrolment.sql"),
     },
+    CentralMigration {
+        version: 3,
+        name: "accounts_and_sign_in",
+        sql: include_str!("../../../migrations/postgres/0003_accounts_and_sign_in.sql"),
+    },
 ];
 
 /// The schema version this build speaks.

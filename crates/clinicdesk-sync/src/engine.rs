@@ -1,33 +1,56 @@
 //! One sync: push the outbox in batches until it is empty, then pull the clinic's changes after
-//! this workstation's cursor until there are none. The core decides what each answer does to
-//! the store; this module only carries batches. A failure anywhere leaves the outbox and the
-//! cursor where the last recorded batch left them, and is noted for `sync status`.
+//! this workstation's cursor until there are none, then the other workstations' audit entries.
+//! The core decides what each answer does to the store; this module only carries batches.
+//!
+//! The engine reaches the session through [`SessionAccess`], one short step at a time, and
+//! never holds it while it waits on the network: a desktop window stays usable while a sync
+//! waits on a slow or unreachable server. A failure anywhere leaves the outbox and the cursors
+//! where the last recorded batch left them, and is noted for `sync status`.
+
+use std::cell::RefCell;
 
 use clinicdesk_core::{
-    Error, OutgoingBatch, PullSummary, PulledChange, PushResult, PushSummary, Result, Session,
+    Error, OutgoingBatch, PullProgress, PullSummary, PulledChange, PushResult, PushSummary,
+    RemoteAuditEntry, Result, Session, SyncEnrolment,
 };
 use postgres::Client;
 use serde::{Deserialize, Serialize};
 
 use crate::central_schema::check_server_version;
+use crate::server_tools::scram_verifier;
 use crate::transport::{connect_pinned, server_error};
 
 /// Changes per push (one server transaction each).
 pub const PUSH_BATCH: usize = 500;
 /// Changes per pull (one local transaction each).
 pub const PULL_BATCH: i64 = 2000;
+/// Other workstations' audit entries per pull.
+pub const AUDIT_PULL_BATCH: i64 = 5000;
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
     pub pushed: PushSummary,
     pub pulled: PullSummary,
+    /// Entries of other workstations' audit trails received.
+    pub remote_audit_entries: i64,
 }
 
-/// Connects as this workstation, over TLS pinned to the enrolled certificate, and checks that
-/// the server speaks this build's schema.
-pub fn connect(session: &mut Session) -> Result<Client> {
-    let enrolment = session.sync_enrolment()?;
+/// How the engine reaches the session: briefly, once per step.
+pub trait SessionAccess {
+    fn with_session<T>(&self, work: impl FnOnce(&mut Session) -> Result<T>) -> Result<T>;
+}
+
+/// A session the caller owns outright (the CLI, tests).
+impl SessionAccess for RefCell<&mut Session> {
+    fn with_session<T>(&self, work: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        work(&mut self.borrow_mut())
+    }
+}
+
+/// Connects with `enrolment`, over TLS pinned to the enrolled certificate, and checks that the
+/// server speaks this build's schema.
+pub fn connect_enrolled(enrolment: &SyncEnrolment) -> Result<Client> {
     let mut client = connect_pinned(
         &enrolment.server_url,
         &enrolment.workstation_role,
@@ -36,6 +59,11 @@ pub fn connect(session: &mut Session) -> Result<Client> {
     )?;
     check_server_version(&mut client)?;
     Ok(client)
+}
+
+/// [`connect_enrolled`] with this session's enrolment.
+pub fn connect(session: &mut Session) -> Result<Client> {
+    connect_enrolled(&session.sync_enrolment()?)
 }
 
 /// Sends one batch; the server applies it in one transaction and answers for every change.
@@ -88,37 +116,134 @@ pub fn pull_batch(client: &mut Client, cursor: i64, limit: i64) -> Result<Vec<Pu
         .collect()
 }
 
-/// Pushes everything that waits, then pulls everything new, over `client`.
-pub fn sync_over(session: &mut Session, client: &mut Client) -> Result<SyncReport> {
+/// The last number of the clinic's change sequence (gap-free, so the pull's total is known).
+fn last_seq(client: &mut Client) -> Result<i64> {
+    Ok(client
+        .query_opt(
+            "SELECT last_seq FROM clinicdesk.clinic_sequences WHERE clinic_id = clinicdesk.current_clinic()",
+            &[],
+        )
+        .map_err(|e| server_error("reading the clinic's sequence", e))?
+        .map(|row| row.get(0))
+        .unwrap_or(0))
+}
+
+/// Reads up to `limit` entries of the other workstations' audit trails after `cursor`.
+pub fn pull_remote_audit(
+    client: &mut Client,
+    cursor: i64,
+    limit: i64,
+) -> Result<Vec<RemoteAuditEntry>> {
+    let rows = client
+        .query(
+            "SELECT received_seq, workstation_role, seq, id::text, occurred_at, user_id, username,
+                    workstation, action, object_type, object_id, patient_id, outcome, details
+             FROM clinicdesk.audit_entries
+             WHERE clinic_id = clinicdesk.current_clinic() AND workstation_role <> session_user
+               AND received_seq > $1
+             ORDER BY received_seq LIMIT $2",
+            &[&cursor, &limit],
+        )
+        .map_err(|e| server_error("pulling other workstations' audit entries", e))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| RemoteAuditEntry {
+            received_seq: row.get(0),
+            workstation_role: row.get(1),
+            seq: row.get(2),
+            id: row.get(3),
+            occurred_at: row.get(4),
+            user_id: row.get(5),
+            username: row.get(6),
+            workstation: row.get(7),
+            action: row.get(8),
+            object_type: row.get(9),
+            object_id: row.get(10),
+            patient_id: row.get(11),
+            outcome: row.get(12),
+            details: row.get(13),
+        })
+        .collect())
+}
+
+/// Sets up first sign-ins on this workstation if they are not yet (see the core's
+/// `first_sign_in` module): the slot and the file first, then the server, then the mark.
+fn prepare_sign_in(access: &impl SessionAccess, client: &mut Client) -> Result<()> {
+    let Some(preparation) = access.with_session(|session| session.sign_in_preparation())? else {
+        return Ok(());
+    };
+    access.with_session(|session| session.keep_sign_in_preparation(&preparation))?;
+    let verifier = scram_verifier(&preparation.sign_in_password)?;
+    client
+        .execute(
+            "SELECT clinicdesk.prepare_sign_in($1, $2)",
+            &[&preparation.unlock_secret.as_slice(), &verifier],
+        )
+        .map_err(|e| server_error("preparing first sign-ins on this workstation", e))?;
+    access.with_session(|session| session.sign_in_prepared())
+}
+
+/// Pushes everything that waits, pulls everything new, and pushes again, over `client`;
+/// `progress` hears how far the pull has come.
+pub fn sync_over(
+    access: &impl SessionAccess,
+    client: &mut Client,
+    progress: &mut dyn FnMut(PullProgress),
+) -> Result<SyncReport> {
     let mut report = SyncReport::default();
-    push_all(session, client, &mut report)?;
-    let mut cursor = session.sync_cursor()?;
+    prepare_sign_in(access, client)?;
+    push_all(access, client, &mut report)?;
+    let start = access.with_session(|session| session.sync_cursor())?;
+    let mut cursor = start;
     report.pulled.cursor = cursor;
+    let last = last_seq(client)?;
+    let to_pull = (last - start).max(0);
+    if to_pull > 0 {
+        progress(PullProgress { pulled: 0, to_pull });
+    }
     loop {
         let changes = pull_batch(client, cursor, PULL_BATCH)?;
         if changes.is_empty() {
             break;
         }
-        let summary = session.sync_apply_pulled(&changes)?;
+        let summary = access.with_session(|session| session.sync_apply_pulled(&changes))?;
         cursor = summary.cursor;
         report.pulled.applied += summary.applied;
         report.pulled.already_here += summary.already_here;
         report.pulled.conflicts += summary.conflicts;
         report.pulled.cursor = cursor;
+        progress(PullProgress {
+            pulled: (cursor - start).min(to_pull.max(cursor - start)),
+            to_pull: to_pull.max(cursor - start),
+        });
+    }
+    let mut audit_cursor = access.with_session(|session| session.sync_remote_audit_cursor())?;
+    loop {
+        let entries = pull_remote_audit(client, audit_cursor, AUDIT_PULL_BATCH)?;
+        let Some(last) = entries.last() else {
+            break;
+        };
+        audit_cursor = last.received_seq;
+        access.with_session(|session| session.sync_apply_remote_audit(&entries))?;
+        report.remote_audit_entries += i64::try_from(entries.len()).unwrap_or(i64::MAX);
     }
     // The pull's own audit entry (and anything written meanwhile) goes too.
-    push_all(session, client, &mut report)?;
+    push_all(access, client, &mut report)?;
     Ok(report)
 }
 
-fn push_all(session: &mut Session, client: &mut Client, report: &mut SyncReport) -> Result<()> {
+fn push_all(
+    access: &impl SessionAccess,
+    client: &mut Client,
+    report: &mut SyncReport,
+) -> Result<()> {
     loop {
-        let batch = session.sync_outgoing(PUSH_BATCH)?;
+        let batch = access.with_session(|session| session.sync_outgoing(PUSH_BATCH))?;
         if batch.is_empty() {
             return Ok(());
         }
         let results = push_batch(client, &batch)?;
-        let summary = session.sync_record_push(&batch, &results)?;
+        let summary = access.with_session(|session| session.sync_record_push(&batch, &results))?;
         report.pushed.applied += summary.applied;
         report.pushed.already_applied += summary.already_applied;
         report.pushed.conflicts += summary.conflicts;
@@ -126,12 +251,24 @@ fn push_all(session: &mut Session, client: &mut Client, report: &mut SyncReport)
     }
 }
 
-/// One whole sync of this workstation. A failure is noted for `sync status` and returned.
-pub fn sync_now(session: &mut Session) -> Result<SyncReport> {
-    let outcome = connect(session).and_then(|mut client| sync_over(session, &mut client));
+/// One whole sync through `access`: the session is held for each local step only, never while
+/// connecting or waiting for the server. A failure is noted for `sync status` and returned.
+pub fn sync_through(
+    access: &impl SessionAccess,
+    progress: &mut dyn FnMut(PullProgress),
+) -> Result<SyncReport> {
+    let outcome = access
+        .with_session(|session| session.sync_enrolment())
+        .and_then(|enrolment| connect_enrolled(&enrolment))
+        .and_then(|mut client| sync_over(access, &mut client, progress));
     if let Err(error) = &outcome {
         // The session itself may have ended (idle logoff): then there is nothing to note in.
-        let _ = session.sync_record_failure(error);
+        let _ = access.with_session(|session| session.sync_record_failure(error));
     }
     outcome
+}
+
+/// One whole sync of a session the caller owns (the CLI, tests).
+pub fn sync_now(session: &mut Session) -> Result<SyncReport> {
+    sync_through(&RefCell::new(session), &mut |_| {})
 }

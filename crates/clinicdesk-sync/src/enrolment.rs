@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::central_schema::check_server_version;
+use crate::engine::SessionAccess;
 use crate::server_tools::scram_verifier;
 use crate::transport::{connect_pinned, parse_server_url, server_error};
 
@@ -124,9 +125,20 @@ pub struct Enrolled {
 /// The store's clinic becomes the server's clinic when it is the first to enrol; otherwise the
 /// store must hold the same clinic. The server's certificate must be the one the code names.
 pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> Result<Enrolled> {
-    session.check_may_enrol()?;
+    enroll_through(&std::cell::RefCell::new(session), server_url, code)
+}
+
+/// [`enroll`] reaching the session through `access`, never while waiting on the server.
+pub fn enroll_through(
+    access: &impl SessionAccess,
+    server_url: &str,
+    code: &EnrolmentCode,
+) -> Result<Enrolled> {
     parse_server_url(server_url)?;
-    let store_clinic = session.store_clinic_id()?;
+    let store_clinic = access.with_session(|session| {
+        session.check_may_enrol()?;
+        session.store_clinic_id()
+    })?;
     let mut client = connect_with_code(server_url, code)?;
     let (own_password, verifier) = own_password()?;
     let mut transaction = client
@@ -146,12 +158,14 @@ pub fn enroll(session: &mut Session, server_url: &str, code: &EnrolmentCode) -> 
         .commit()
         .map_err(|e| server_error("enrolling", e))?;
     let (clinic_id, clinic_name) = clinic_of(&answer)?;
-    session.save_sync_enrolment(SyncEnrolment {
-        server_url: server_url.trim().to_owned(),
-        workstation_role: code.workstation_role.clone(),
-        workstation_password: own_password,
-        certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
-        clinic_id: clinic_id.clone(),
+    access.with_session(|session| {
+        session.save_sync_enrolment(SyncEnrolment {
+            server_url: server_url.trim().to_owned(),
+            workstation_role: code.workstation_role.clone(),
+            workstation_password: own_password,
+            certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
+            clinic_id: clinic_id.clone(),
+        })
     })?;
     Ok(code.enrolled(clinic_id, clinic_name))
 }
@@ -163,6 +177,9 @@ pub struct NewWorkstation<'a> {
     /// The administrator's password on this workstation.
     pub admin_password: clinicdesk_core::SlotSecret,
     pub kdf: clinicdesk_core::KdfParams,
+    /// Pull every record before returning (the CLI); the desktop app pulls in the background
+    /// instead, showing progress.
+    pub pull_now: bool,
 }
 
 /// Enrols a workstation whose data folder is empty: the clinic's accounts and the clinic itself
@@ -260,6 +277,8 @@ pub fn enroll_new_workstation(
         certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
         clinic_id: clinic_id.clone(),
     })?;
-    crate::engine::sync_now(&mut session)?;
+    if new.pull_now {
+        crate::engine::sync_now(&mut session)?;
+    }
     Ok((code.enrolled(clinic_id, clinic_name), outcome))
 }

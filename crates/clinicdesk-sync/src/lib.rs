@@ -10,16 +10,23 @@ pub mod central_schema;
 pub mod engine;
 pub mod enrolment;
 pub mod server_tools;
+pub mod sign_in;
 pub mod transport;
 
 /// The PostgreSQL client the tools hand out (one version for every caller).
 pub use postgres;
 
 pub use central_schema::{current_version as central_schema_version, CENTRAL_MIGRATIONS};
-pub use engine::{connect, pull_batch, push_batch, sync_now, sync_over, SyncReport};
-pub use enrolment::{enroll, enroll_new_workstation, Enrolled, EnrolmentCode, NewWorkstation};
+pub use engine::{
+    connect, connect_enrolled, pull_batch, push_batch, sync_now, sync_over, sync_through,
+    SessionAccess, SyncReport,
+};
+pub use enrolment::{
+    enroll, enroll_new_workstation, enroll_through, Enrolled, EnrolmentCode, NewWorkstation,
+};
 pub use server_tools::{
     add_clinic, add_workstation, connect_as_owner, make_certificate, revoke_workstation, status,
     verify_audit_chains, ChainCheck, ServerStatus,
 };
+pub use sign_in::{sign_in, sign_in_through_server};
 pub use transport::{certificate_fingerprint, pem_certificate_fingerprint};

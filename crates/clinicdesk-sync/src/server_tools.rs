@@ -316,6 +316,7 @@ pub fn verify_audit_chains(client: &mut Client) -> Result<Vec<ChainCheck>> {
                 details: row.get(11),
                 prev_hash: row.get(12),
                 entry_hash: row.get(13),
+                from_other_workstation: false,
             };
             if entry.computed_hash() != entry.entry_hash {
                 problems.push(format!(

@@ -198,6 +198,18 @@ pub fn server_error(doing: &str, error: postgres::Error) -> Error {
                 ErrorCode::ServerRefused,
                 format!("The central server refused it ({doing}): {message}; nothing of it was applied, and the changes wait in the outbox"),
             ),
+            "CD010" => Error::new(
+                ErrorCode::AuthenticationFailed,
+                "Wrong username or password; check both and try again (an administrator can reset a password)",
+            ),
+            "CD011" => Error::new(
+                ErrorCode::AccountDisabled,
+                "This account is disabled; ask an administrator to enable it",
+            ),
+            "CD012" => Error::new(
+                ErrorCode::AuthenticationFailed,
+                "The central server cannot check this account's password yet (it was set before the server kept password checks): sign in on a workstation you used before and change your password there, or ask an administrator to reset it",
+            ),
             "CD006" | "CD008" => Error::new(
                 ErrorCode::WorkstationRevoked,
                 format!("The central server does not accept this workstation: {message}. An administrator issues a new enrolment code (`clinicdesk server add-workstation`)"),

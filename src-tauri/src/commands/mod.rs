@@ -8,4 +8,5 @@ pub mod notes;
 pub mod patients;
 pub mod scheduling;
 pub mod session;
+pub mod sync;
 pub mod vitals;

@@ -109,7 +109,7 @@ pub async fn login(
 ) -> Result<SessionInfo> {
     state
         .run(move |state| {
-            let mut session = Session::login(
+            let mut session = clinicdesk_sync::sign_in(
                 state.data_dir(),
                 &username,
                 &SlotSecret::new(password),
@@ -126,6 +126,7 @@ pub async fn login(
             if let Some(mut previous) = state.replace_session(Some(session))? {
                 previous.logoff(LogoffReason::Manual)?;
             }
+            state.wake_sync();
             Ok(info)
         })
         .await
