@@ -279,13 +279,53 @@ fn answers_within_a_minute<T: Send + 'static>(call: impl FnOnce() -> T + Send + 
     });
     receiver
         .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("the command did not answer while the backup was running")
+        .expect("the command did not answer while a sync and a backup were running")
+}
+
+/// A central server that takes the connection and then says nothing until told to hang up: a
+/// sync against it waits on the network for as long as the test wants.
+struct SilentServer {
+    port: u16,
+    connected: std::sync::mpsc::Receiver<()>,
+    hang_up: std::sync::mpsc::SyncSender<()>,
+}
+
+impl SilentServer {
+    fn start() -> SilentServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (reached, connected) = std::sync::mpsc::sync_channel(1);
+        let (hang_up, told) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            reached.send(()).unwrap();
+            let _ = told.recv();
+            drop(stream);
+        });
+        SilentServer {
+            port,
+            connected,
+            hang_up,
+        }
+    }
 }
 
 #[test]
-fn short_commands_answer_while_a_backup_is_running() {
+fn short_commands_answer_while_a_sync_waits_on_the_network_and_a_backup_runs() {
     let clinic = Clinic::with_staff();
     let mrn = clinic.register("Ngozi", "Okafor", "1984-03-27", None);
+    let server = SilentServer::start();
+    clinic
+        .login("admin", ADMIN_PASSWORD)
+        .unwrap()
+        .save_sync_enrolment(clinicdesk_core::SyncEnrolment {
+            server_url: format!("postgres://127.0.0.1:{}/clinicdesk", server.port),
+            workstation_role: "cdws_silent".into(),
+            workstation_password: "not used".to_owned().into(),
+            certificate_sha256: "00".repeat(32),
+            clinic_id: String::new(),
+        })
+        .unwrap();
     let shell = Shell::new(&clinic);
     shell
         .call(
@@ -293,6 +333,13 @@ fn short_commands_answer_while_a_backup_is_running() {
             json!({ "username": "mona", "password": STAFF_PASSWORD }),
         )
         .unwrap();
+    // A sync on demand, as the header's button asks for it: it waits on the silent server.
+    let window = shell.window.clone();
+    let sync = std::thread::spawn(move || call_on(&window, "sync_now", json!({})));
+    server
+        .connected
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the sync reached the server");
     // The backup runs as the app runs it, and stops in its first progress report until told to
     // go on: the test then knows the backup is in the middle of reading the store.
     let (reached, in_the_middle) = std::sync::mpsc::sync_channel::<()>(0);
@@ -330,9 +377,29 @@ fn short_commands_answer_while_a_backup_is_running() {
     let status =
         answers_within_a_minute(move || call_on(&window, "backup_status", json!({}))).unwrap();
     assert_eq!(status["failing"], false);
+    // The header says a sync is under way, with the changes that wait.
+    let window = shell.window.clone();
+    let overview =
+        answers_within_a_minute(move || call_on(&window, "sync_overview", json!({}))).unwrap();
+    assert_eq!(overview["activity"]["running"], true, "{overview}");
+    assert!(
+        overview["status"]["pending_changes"].as_i64().unwrap() > 0,
+        "{overview}"
+    );
 
     go_on.send(()).unwrap();
     let made = backup.join().unwrap().expect("the backup finishes");
     let listed = shell.call("list_backups", json!({})).unwrap();
     assert_eq!(listed[0]["backup_id"], made.backup_id.as_str());
+
+    server.hang_up.send(()).unwrap();
+    let failed = sync.join().unwrap().unwrap_err();
+    assert_eq!(failed["code"], "server_unreachable", "{failed}");
+    let overview = shell.call("sync_overview", json!({})).unwrap();
+    assert_eq!(overview["activity"]["running"], false);
+    assert_eq!(
+        overview["activity"]["online"], false,
+        "the header shows offline"
+    );
+    assert_eq!(overview["status"]["last_error_code"], "server_unreachable");
 }

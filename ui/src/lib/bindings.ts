@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy" | "sync_not_enrolled" | "server_unreachable" | "server_certificate_mismatch" | "server_refused" | "workstation_revoked" | "server_schema_mismatch";
+export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy" | "sync_not_enrolled" | "server_unreachable" | "sign_in_needs_server" | "server_certificate_mismatch" | "server_refused" | "workstation_revoked" | "server_schema_mismatch";
 
 export type Error = { code: ErrorCode, message: string, field?: string, };
 
@@ -37,7 +37,12 @@ export type SessionUser = { id: UserId, username: string, display_name: string, 
 
 export type Draft = { form_key: string, payload: JsonValue, saved_at: string, };
 
-export type UserSummary = { id: UserId, username: string, display_name: string, role: Role, disabled: boolean, must_change_password: boolean, locked_until: string | null, last_login_at: string | null, };
+export type UserSummary = { id: UserId, username: string, display_name: string, role: Role, disabled: boolean, must_change_password: boolean, locked_until: string | null, last_login_at: string | null, 
+/**
+ * Lockouts of this account on the clinic's other workstations that may still hold, as of
+ * this workstation's last sync.
+ */
+locked_elsewhere: Array<RemoteLockout>, };
 
 export type SecuritySettings = { idle_logoff_seconds: number, idle_warning_seconds: number, max_failed_logins: number, lock_minutes: number, emergency_access_minutes: number, };
 
@@ -45,7 +50,12 @@ export type StoreStatus = { store_path: string, schema_version: number, latest_s
 
 export type AuditOutcome = "success" | "denied" | "failure";
 
-export type AuditEntry = { seq: number, id: string, occurred_at: string, user_id: string | null, username: string | null, workstation: string, action: string, object_type: string | null, object_id: string | null, patient_id: string | null, outcome: string, details: string, prev_hash: string, entry_hash: string, };
+export type AuditEntry = { seq: number, id: string, occurred_at: string, user_id: string | null, username: string | null, workstation: string, action: string, object_type: string | null, object_id: string | null, patient_id: string | null, outcome: string, details: string, prev_hash: string, entry_hash: string, 
+/**
+ * Recorded on another workstation of the clinic (known here as of the last sync; its
+ * chain is that workstation's, verified by `server audit verify`).
+ */
+from_other_workstation: boolean, };
 
 export type AuditFilter = { username: string | null, patient_id: PatientId | null, 
 /**
@@ -257,3 +267,92 @@ failing: boolean, damage: DamageMark | null,
  * When the next weekly check is due.
  */
 next_check_at: string, };
+
+export type RemoteLockout = { workstation: string, locked_at: string, locked_until: string, };
+
+export type ConflictId = string;
+
+export type SyncStatus = { 
+/**
+ * The server's address, when this workstation is enrolled.
+ */
+server_url: string | null, workstation_role: string | null, 
+/**
+ * Local changes not yet acknowledged by the server.
+ */
+pending_changes: number, 
+/**
+ * Audit entries not yet on the server.
+ */
+pending_audit_entries: number, 
+/**
+ * Conflicts waiting for a person.
+ */
+open_conflicts: number, last_push_at: string | null, last_pull_at: string | null, 
+/**
+ * The last change of the clinic's sequence this workstation has.
+ */
+cursor: number, 
+/**
+ * The last failure's code, until a sync succeeds.
+ */
+last_error_code: ErrorCode | null, 
+/**
+ * The last failure, until a sync succeeds: `{code}: {message}`.
+ */
+last_error: string | null, };
+
+export type SyncConflict = { id: ConflictId, table: string, row_id: string, 
+/**
+ * `stale` (changed elsewhere first) or the server rule that refused this workstation's
+ * change, in words.
+ */
+reason: string, 
+/**
+ * This workstation's version (what it would have written).
+ */
+mine: Record<string, unknown>, 
+/**
+ * The server's version (`null` when the server refused a new row).
+ */
+theirs: Record<string, unknown> | null, detected_at: string, };
+
+export type ConflictResolution = { "kind": "keep_mine" } | { "kind": "keep_theirs" } | { "kind": "field_by_field", "fields": Array<string> } | { "kind": "move_to", "fields": string };
+
+export type PullProgress = { pulled: number, to_pull: number, };
+
+export type SyncActivity = { 
+/**
+ * A sync is running now.
+ */
+running: boolean, 
+/**
+ * How far the running sync's pull has come (shown while a new workstation fills).
+ */
+progress: PullProgress | null, 
+/**
+ * Whether the last attempt reached the server; `None` before the first attempt.
+ */
+online: boolean | null, last_attempt_at: string | null, 
+/**
+ * When the background sync tries next (later while the server cannot be reached).
+ */
+next_attempt_at: string | null, 
+/**
+ * Why the last attempt failed, until one succeeds.
+ */
+last_error: Error | null, };
+
+export type SyncOverview = { status: SyncStatus, activity: SyncActivity, };
+
+export type SyncOutcome = { pushed: number, pulled: number, conflicts: number, };
+
+export type EnrolmentPreview = { server_url: string, workstation_role: string, 
+/**
+ * SHA-256 of the server's certificate, in groups of four hex digits.
+ */
+certificate_fingerprint: string, };
+
+export type EnrolledWorkstation = { clinic_name: string, workstation_role: string, };
+
+export type JoinedClinic = { clinic_name: string, recovery_key: string, };

@@ -27,6 +27,8 @@ export const commands = {
   changePassword: (current: string, newPassword: string) => call<B.SessionInfo>("change_password", { current, newPassword }),
   /** Checks the whole store now, on its own connection; a failure is the damaged-store error. */
   checkStore: () => call<B.StoreCheck>("check_store", {}),
+  /** For a booking that lost its time: the provider's next free starts. */
+  conflictFreeSlots: (id: B.ConflictId) => call<Array<string>>("conflict_free_slots", { id }),
   /** Backs up now, reporting progress. */
   createBackup: (onProgress: (progress: B.BackupProgress) => void) => withProgress<B.BackupFacts, B.BackupProgress>("create_backup", {}, onProgress),
   /** Creates the clinic's store and its first administrator; the recovery key is shown once. */
@@ -42,6 +44,10 @@ export const commands = {
   emergencyReviewList: (includeReviewed: boolean) => call<Array<B.EmergencyGrant>>("emergency_review_list", { includeReviewed }),
   /** Enables an account again; returns its new one-time password. */
   enableUser: (username: string) => call<string>("enable_user", { username }),
+  /** Enrols this workstation with the central server (administrators); the first sync follows in the background. */
+  enrolWorkstation: (serverUrl: string, code: string) => call<B.EnrolledWorkstation>("enrol_workstation", { serverUrl, code }),
+  /** A new workstation (empty data folder) joins its clinic's server, for an administrator of the clinic with their own password; the records arrive after they sign in. */
+  joinClinicServer: (serverUrl: string, code: string, adminUsername: string, adminPassword: string) => call<B.JoinedClinic>("join_clinic_server", { serverUrl, code, adminUsername, adminPassword }),
   listAppointmentTypes: () => call<Array<B.AppointmentType>>("list_appointment_types", {}),
   listBackups: () => call<Array<B.BackupFacts>>("list_backups", {}),
   /** The chart's notes with their addenda, newest first; `search` narrows them. */
@@ -61,6 +67,8 @@ export const commands = {
   openChart: (mrn: string) => call<B.Chart>("open_chart", { mrn }),
   /** What going back to `moment` would undo, before it is done. */
   planPointInTimeRestore: (moment: string) => call<B.PointInTimePlan>("plan_point_in_time_restore", { moment }),
+  /** Reads an enrolment code and shows what it binds to, without contacting the server. */
+  previewEnrolment: (serverUrl: string, code: string) => call<B.EnrolmentPreview>("preview_enrolment", { serverUrl, code }),
   /** Records a vitals set (converted, flagged, BMI added). */
   recordVitals: (mrn: string, readings: Array<B.VitalReading>) => call<B.VitalsSet>("record_vitals", { mrn, readings }),
   /** Registers a patient; a likely duplicate registers nothing unless confirmed. */
@@ -71,6 +79,8 @@ export const commands = {
   rescheduleAppointment: (id: B.AppointmentId, startsLocal: string, expectedVersion: number) => call<B.Appointment>("reschedule_appointment", { id, startsLocal, expectedVersion }),
   /** Gives a user a new one-time password (and clears a lockout). */
   resetPassword: (username: string) => call<string>("reset_password", { username }),
+  /** Settles a conflict: keep mine, keep theirs, field by field, or move a booking. */
+  resolveSyncConflict: (id: B.ConflictId, resolution: B.ConflictResolution) => call<null>("resolve_sync_conflict", { id, resolution }),
   /** Restores a backup whole: decrypted and checked on its own connection, then swapped in (other commands are told the store is busy during the swap). */
   restoreBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_backup", { path }, onProgress),
   /** Restores a backup over a store so damaged that nobody can sign in, with the clinic's recovery key; everyone keeps their password, and the damaged store is kept aside. */
@@ -95,6 +105,12 @@ export const commands = {
   storeHealth: () => call<B.StoreHealth>("store_health", {}),
   /** Is there a store yet, and for which clinic (no key needed). */
   storeOverview: () => call<B.StoreOverview>("store_overview", {}),
+  /** The open conflicts of the records this person's role owns. */
+  syncConflicts: () => call<Array<B.SyncConflict>>("sync_conflicts", {}),
+  /** Syncs now (waits for a sync already running to finish first). */
+  syncNow: () => call<B.SyncOutcome>("sync_now", {}),
+  /** The header's sync status, for everyone signed in. */
+  syncOverview: () => call<B.SyncOverview>("sync_overview", {}),
   /** Any input in the window: resets the idle timer. Returns the seconds left. */
   touch: () => call<number>("touch", {}),
   /** Changes demographics; a stale `expected_version` is a conflict, nothing overwritten. */
