@@ -1407,3 +1407,57 @@ fn staff_accounts_follow_people_to_every_workstation_of_the_clinic() {
         "signed in as administrator"
     );
 }
+
+#[test]
+fn a_new_workstations_first_pull_reports_how_far_it_has_come() {
+    let group = group();
+    let mut frank = group.desk.staff("frank");
+    for index in 0..5 {
+        register(
+            &mut frank,
+            "Progress",
+            &format!("Patient{index}"),
+            "1990-05-05",
+        );
+    }
+    drop(frank);
+    group.desk.sync();
+    let folder = tempfile::tempdir().unwrap();
+    let data_dir = clinicdesk_core::DataDir::new(folder.path().join("data"));
+    let environment =
+        clinicdesk_core::Environment::with_clock(group._origin.clock.clone(), "new-room");
+    let code = group.server.enrolment_code(&group.clinic_id, "new room");
+    clinicdesk_sync::enroll_new_workstation(
+        &group.server.workstation_url(),
+        &code,
+        clinicdesk_sync::NewWorkstation {
+            data_dir: &data_dir,
+            admin_username: clinicdesk_tests::ADMIN,
+            admin_password: clinicdesk_tests::secret(clinicdesk_tests::ADMIN_PASSWORD),
+            kdf: clinicdesk_tests::TEST_KDF,
+            pull_now: false,
+        },
+        &environment,
+    )
+    .unwrap();
+    let room = Workstation {
+        folder,
+        data_dir,
+        environment,
+    };
+    let mut admin = room.admin();
+    let mut heard = Vec::new();
+    clinicdesk_sync::sync_through(&std::cell::RefCell::new(&mut admin), &mut |progress| {
+        heard.push(progress)
+    })
+    .unwrap();
+    let first = heard.first().expect("the pull reported progress");
+    let last = heard.last().unwrap();
+    assert_eq!(first.pulled, 0);
+    assert!(last.to_pull >= 5, "{heard:?}");
+    assert_eq!(last.pulled, last.to_pull, "{heard:?}");
+    assert_eq!(
+        rows(&room)["patients"].len(),
+        rows(&group.desk)["patients"].len()
+    );
+}

@@ -121,6 +121,7 @@ pub fn typescript_bindings() -> String {
         SyncStatus,
         SyncConflict,
         ConflictResolution,
+        FreeSlot,
         PullProgress,
         SyncActivity,
         SyncOverview,

@@ -16,15 +16,17 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, state: state::AppState) ->
         .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handlers.rs")))
 }
 
-/// Syncs in the background while someone is signed in: every 30 seconds, at once when woken
-/// (someone signed in, a person asked), and less often while the server cannot be reached.
+/// Syncs in the background while someone is signed in: every 30 seconds
+/// (`clinicdesk_core::sync_interval`), at once when woken (someone signed in, a workstation was
+/// enrolled, a conflict was settled), and less often while the server cannot be reached.
 fn start_background_sync<R: Runtime>(app: tauri::AppHandle<R>) {
     use tauri::Manager;
     let state = app.state::<state::AppState>().inner().clone();
     tauri::async_runtime::spawn(async move {
+        let every = clinicdesk_core::sync_interval();
         let mut failures_in_a_row = 0u32;
         loop {
-            let delay = state::background_sync_delay(failures_in_a_row);
+            let delay = clinicdesk_core::background_sync_delay(every, failures_in_a_row);
             let next = state.environment().now()
                 + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::zero());
             state.note_next_sync(Some(next.to_rfc3339()));

@@ -266,24 +266,3 @@ impl clinicdesk_sync::SessionAccess for AppState {
         self.with_session_now(work)
     }
 }
-
-/// How long the background sync waits before its next attempt: every 30 seconds, and twice as
-/// long after each failed attempt in a row (the server cannot be reached), up to 5 minutes.
-pub fn background_sync_delay(failures_in_a_row: u32) -> std::time::Duration {
-    const EVERY: u64 = 30;
-    const AT_MOST: u64 = 300;
-    let factor = 1u64 << failures_in_a_row.min(8);
-    std::time::Duration::from_secs((EVERY * factor).min(AT_MOST))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::background_sync_delay;
-
-    #[test]
-    fn the_background_sync_backs_off_while_the_server_cannot_be_reached() {
-        let seconds: Vec<u64> = (0..7).map(|n| background_sync_delay(n).as_secs()).collect();
-        assert_eq!(seconds, [30, 60, 120, 240, 300, 300, 300]);
-        assert_eq!(background_sync_delay(u32::MAX).as_secs(), 300);
-    }
-}

@@ -17,6 +17,8 @@ pub struct AccessReportLine {
     pub workstation: String,
     pub action: String,
     pub outcome: String,
+    /// Recorded on another workstation (known here as of the last sync).
+    pub from_other_workstation: bool,
 }
 
 impl Session {
@@ -113,6 +115,7 @@ impl Session {
                 workstation: entry.workstation,
                 action: entry.action,
                 outcome: entry.outcome,
+                from_other_workstation: entry.from_other_workstation,
             })
             .collect())
     }

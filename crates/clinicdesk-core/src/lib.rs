@@ -78,7 +78,9 @@ pub use patients::{
     NewPatient, Registration, Sex,
 };
 pub use permission::{Permission, Role};
-pub use policy::{default_data_dir, product_kdf, IdleTimings};
+pub use policy::{
+    background_sync_delay, default_data_dir, product_kdf, sync_interval, IdleTimings,
+};
 pub use scheduling::{
     local_to_utc, parse_local_time, parse_window, Appointment, AppointmentStatus, AppointmentType,
     BookingRequest, Provider, Repeat, RepeatedHour, WorkingWindow,
@@ -92,9 +94,9 @@ pub use settings::SecuritySettings;
 pub use status::StoreStatus;
 pub use store_health::{note_store_damage, DamageMark, StoreCheck, StoreCheckJob, StoreHealth};
 pub use sync::{
-    synced_rows_of, ConflictResolution, OutgoingBatch, OutgoingChange, PullProgress, PullSummary,
-    PulledChange, PushOutcome, PushResult, PushSummary, RemoteAuditEntry, SyncConflict,
-    SyncEnrolment, SyncStatus,
+    synced_rows_of, ConflictResolution, FreeSlot, OutgoingBatch, OutgoingChange, PullProgress,
+    PullSummary, PulledChange, PushOutcome, PushResult, PushSummary, RemoteAuditEntry,
+    SyncConflict, SyncEnrolment, SyncStatus,
 };
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use users::{RemoteLockout, TemporaryPassword, UserSummary};

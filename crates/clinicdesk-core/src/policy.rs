@@ -53,3 +53,42 @@ impl IdleTimings {
         warning_seconds: 60,
     };
 }
+
+/// How often a signed-in workstation syncs in the background: every 30 seconds
+/// (docs/reference.md, "Sync with the central server"), or every `CLINICDESK_SYNC_EVERY_SECONDS`
+/// when set (a slow link; the end-to-end tests sync only when asked).
+pub fn sync_interval() -> std::time::Duration {
+    let seconds = std::env::var("CLINICDESK_SYNC_EVERY_SECONDS")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|seconds| *seconds >= 5)
+        .unwrap_or(30);
+    std::time::Duration::from_secs(seconds)
+}
+
+/// How long the background sync waits before its next attempt: `every`, twice as long after
+/// each failed attempt in a row (the server cannot be reached), up to ten times `every` (five
+/// minutes at the default).
+pub fn background_sync_delay(
+    every: std::time::Duration,
+    failures_in_a_row: u32,
+) -> std::time::Duration {
+    let factor = 1u32 << failures_in_a_row.min(8);
+    (every * factor).min(every * 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::background_sync_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn the_background_sync_backs_off_while_the_server_cannot_be_reached() {
+        let every = Duration::from_secs(30);
+        let seconds: Vec<u64> = (0..7)
+            .map(|n| background_sync_delay(every, n).as_secs())
+            .collect();
+        assert_eq!(seconds, [30, 60, 120, 240, 300, 300, 300]);
+        assert_eq!(background_sync_delay(every, u32::MAX).as_secs(), 300);
+    }
+}

@@ -27,6 +27,16 @@ use crate::recorded_write::{row_json, RecordedWrite};
 use crate::session::Session;
 use crate::tables::Table;
 
+/// A free start offered for a booking that lost its time.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeSlot {
+    /// The clinic's local time, `YYYY-MM-DDTHH:MM` (what [`ConflictResolution::MoveTo`] takes).
+    pub local: String,
+    /// The same moment in UTC, for display.
+    pub starts_at: String,
+}
+
 /// How far a sync's pull has come: changes taken so far of those that were waiting.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +220,12 @@ pub struct SyncConflict {
     #[cfg_attr(feature = "typescript", ts(type = "Record<string, unknown> | null"))]
     pub theirs: serde_json::Value,
     pub detected_at: String,
+    /// The reason as a code: `stale`, or the name of the rule that refused the change.
+    pub reason_code: String,
+    /// A booking whose time another workstation took first: the screen offers free slots.
+    pub lost_its_time: bool,
+    /// Whose record it is, in words (the patient, the provider, the account).
+    pub subject: String,
 }
 
 /// How a person settles a conflict.
@@ -608,7 +624,53 @@ fn conflict_from_row(
             .unwrap_or(serde_json::Value::Null),
         detected_at: row.get(5)?,
         reason: row.get(6)?,
+        reason_code: String::new(),
+        lost_its_time: false,
+        subject: String::new(),
     })
+}
+
+/// Whose record a conflict is about, in words, from this workstation's version of it.
+fn conflict_subject(connection: &Connection, table: &str, mine: &serde_json::Value) -> String {
+    let text = |name: &str| mine.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+    let patient = |id: &str| -> Option<String> {
+        connection
+            .query_row(
+                "SELECT given_name || ' ' || family_name || ' (MRN ' || mrn || ')' FROM patients WHERE id = ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten()
+    };
+    let provider = |id: &str| -> Option<String> {
+        connection
+            .query_row(
+                "SELECT display_name FROM providers WHERE id = ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten()
+    };
+    let subject = match table {
+        "appointments" => {
+            patient(text("patient_id")).map(|who| match provider(text("provider_id")) {
+                Some(with) => format!("{who} with {with}"),
+                None => who,
+            })
+        }
+        "patients" => patient(text("id"))
+            .or_else(|| Some(format!("{} {}", text("given_name"), text("family_name")))),
+        "providers" => Some(text("display_name").to_owned()),
+        "users" => Some(text("username").to_owned()),
+        _ => patient(text("patient_id")),
+    };
+    subject
+        .filter(|words| !words.trim().is_empty())
+        .unwrap_or_else(|| table.replace('_', " "))
 }
 
 /// The words for a conflict's reason.
@@ -1078,6 +1140,10 @@ impl Session {
                     .is_some_and(|table| permissions.contains(&permission_for(table)))
             })
             .map(|mut conflict| {
+                conflict.reason_code = conflict.reason.clone();
+                conflict.lost_its_time =
+                    conflict.table == "appointments" && conflict.reason_code != "stale";
+                conflict.subject = conflict_subject(connection, &conflict.table, &conflict.mine);
                 conflict.reason = reason_in_words(&conflict.reason);
                 conflict
             })
@@ -1087,7 +1153,7 @@ impl Session {
     /// For a booking that lost its time to another workstation: the provider's next free
     /// starts for the same length, from the booking's own time on (the clinic's local time,
     /// `YYYY-MM-DDTHH:MM`), at most `count`.
-    pub fn conflict_free_slots(&mut self, id: &ConflictId, count: usize) -> Result<Vec<String>> {
+    pub fn conflict_free_slots(&mut self, id: &ConflictId, count: usize) -> Result<Vec<FreeSlot>> {
         self.authorize("sync.conflicts", Some(Permission::AppointmentsWrite), None)?;
         let mine: Option<String> = self
             .connection()?
@@ -1124,7 +1190,15 @@ impl Session {
             let Some(slot) = self.next_free_slot(&provider, minutes, from)? else {
                 break;
             };
-            slots.push(slot.format("%Y-%m-%dT%H:%M").to_string());
+            let starts_at = crate::scheduling::local_to_utc(
+                zone,
+                slot,
+                crate::scheduling::RepeatedHour::First,
+            )?;
+            slots.push(FreeSlot {
+                local: slot.format("%Y-%m-%dT%H:%M").to_string(),
+                starts_at: format_timestamp(starts_at),
+            });
             from = slot + chrono::Duration::minutes(i64::from(minutes.max(5)));
         }
         Ok(slots)
@@ -1273,7 +1347,8 @@ impl Session {
                 ConflictResolution::KeepMine => "kept_local",
                 ConflictResolution::KeepTheirs => "kept_server",
                 ConflictResolution::FieldByField(_) => "merged",
-                ConflictResolution::MoveTo(_) => "moved",
+                // Stored as this workstation's version kept (at another time, in the entry).
+                ConflictResolution::MoveTo(_) => "kept_local",
             };
             write
                 .execute(
@@ -1288,6 +1363,10 @@ impl Session {
                 .details(serde_json::json!({
                     "conflict": conflict.id,
                     "resolution": resolution_code,
+                    "moved_to": match &resolution {
+                        ConflictResolution::MoveTo(start) => Some(start),
+                        _ => None,
+                    },
                     "fields": fields,
                     "mine": conflict.mine,
                     "theirs": conflict.theirs,

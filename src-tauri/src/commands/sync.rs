@@ -4,7 +4,7 @@
 //! while it waits on the network.
 
 use clinicdesk_core::{
-    ConflictId, ConflictResolution, Error, Result, SlotSecret, SyncConflict, SyncStatus,
+    ConflictId, ConflictResolution, Error, FreeSlot, Result, SlotSecret, SyncConflict, SyncStatus,
 };
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -162,7 +162,7 @@ pub async fn sync_conflicts(state: State<'_, AppState>) -> Result<Vec<SyncConfli
 pub async fn conflict_free_slots(
     state: State<'_, AppState>,
     id: ConflictId,
-) -> Result<Vec<String>> {
+) -> Result<Vec<FreeSlot>> {
     state
         .with_session(move |session| session.conflict_free_slots(&id, 3))
         .await

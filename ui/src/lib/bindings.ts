@@ -76,7 +76,11 @@ hidden_from_your_role: number, };
 
 export type AuditVerification = { entries: number, head_hash: string, };
 
-export type AccessReportLine = { occurred_at: string, username: string | null, workstation: string, action: string, outcome: string, };
+export type AccessReportLine = { occurred_at: string, username: string | null, workstation: string, action: string, outcome: string, 
+/**
+ * Recorded on another workstation (known here as of the last sync).
+ */
+from_other_workstation: boolean, };
 
 export type EmergencyGrant = { id: GrantId, mrn: string, username: string, reason: string, granted_at: string, expires_at: string, reviewed_at: string | null, reviewed_by: string | null, review_note: string | null, };
 
@@ -315,9 +319,31 @@ mine: Record<string, unknown>,
 /**
  * The server's version (`null` when the server refused a new row).
  */
-theirs: Record<string, unknown> | null, detected_at: string, };
+theirs: Record<string, unknown> | null, detected_at: string, 
+/**
+ * The reason as a code: `stale`, or the name of the rule that refused the change.
+ */
+reason_code: string, 
+/**
+ * A booking whose time another workstation took first: the screen offers free slots.
+ */
+lost_its_time: boolean, 
+/**
+ * Whose record it is, in words (the patient, the provider, the account).
+ */
+subject: string, };
 
 export type ConflictResolution = { "kind": "keep_mine" } | { "kind": "keep_theirs" } | { "kind": "field_by_field", "fields": Array<string> } | { "kind": "move_to", "fields": string };
+
+export type FreeSlot = { 
+/**
+ * The clinic's local time, `YYYY-MM-DDTHH:MM` (what [`ConflictResolution::MoveTo`] takes).
+ */
+local: string, 
+/**
+ * The same moment in UTC, for display.
+ */
+starts_at: string, };
 
 export type PullProgress = { pulled: number, to_pull: number, };
 

@@ -28,7 +28,7 @@ export const commands = {
   /** Checks the whole store now, on its own connection; a failure is the damaged-store error. */
   checkStore: () => call<B.StoreCheck>("check_store", {}),
   /** For a booking that lost its time: the provider's next free starts. */
-  conflictFreeSlots: (id: B.ConflictId) => call<Array<string>>("conflict_free_slots", { id }),
+  conflictFreeSlots: (id: B.ConflictId) => call<Array<B.FreeSlot>>("conflict_free_slots", { id }),
   /** Backs up now, reporting progress. */
   createBackup: (onProgress: (progress: B.BackupProgress) => void) => withProgress<B.BackupFacts, B.BackupProgress>("create_backup", {}, onProgress),
   /** Creates the clinic's store and its first administrator; the recovery key is shown once. */

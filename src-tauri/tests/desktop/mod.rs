@@ -1,0 +1,241 @@
+//! The real desktop app in its real webview, driven through tauri-driver and WebKitWebDriver
+//! (under Xvfb): start it on a data folder, find, fill, click, wait for text, and save
+//! screenshots. Shared by the end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub const ADMIN_PASSWORD: &str = "violet tractor umbrella sings";
+pub const STAFF_PASSWORD: &str = "copper willow basket thunder";
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct Desktop {
+    driver: Child,
+    pub client: Client,
+    shots: PathBuf,
+}
+
+/// A test that fails stops the driver too (it would hold the test's output open).
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            Command::new("kill")
+                .args(["-TERM", &self.driver.id().to_string()])
+                .status()
+                .ok();
+            self.driver.wait().ok();
+        }
+    }
+}
+
+pub fn wait_for_port(port: u16, within: Duration) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < within,
+            "tauri-driver did not listen on port {port} within {within:?}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+impl Desktop {
+    pub async fn start(data_dir: &std::path::Path) -> Desktop {
+        Desktop::start_with(data_dir, &[]).await
+    }
+
+    /// [`Desktop::start`] with more environment for the app (`CLINICDESK_…` settings).
+    pub async fn start_with(data_dir: &std::path::Path, environment: &[(&str, &str)]) -> Desktop {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "the end-to-end tests need a display: run them with `xvfb-run -a` (scripts/test does)"
+        );
+        assert!(
+            TcpStream::connect(("127.0.0.1", 4444)).is_err(),
+            "port 4444 is already taken (a tauri-driver left over from another run?): stop it first"
+        );
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                "4444",
+                "--native-port",
+                "4445",
+                "--native-driver",
+                "/usr/bin/WebKitWebDriver",
+            ])
+            .env("CLINICDESK_DATA_DIR", data_dir)
+            .env("CLINICDESK_WORKSTATION", "front-desk-1")
+            .envs(environment.iter().copied())
+            .spawn()
+            .expect("tauri-driver is installed (scripts/setup installs it)");
+        wait_for_port(4444, Duration::from_secs(30));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinicdesk-desktop") }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect("http://127.0.0.1:4444")
+            .await
+            .expect("a WebDriver session");
+        client.set_window_size(1280, 860).await.ok();
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Desktop {
+            driver,
+            client,
+            shots,
+        }
+    }
+
+    /// Saves what the window shows, then fails with `why` (so a failure can be seen, not guessed).
+    pub async fn fail(&self, why: String) -> ! {
+        if let Ok(png) = self.client.screenshot().await {
+            std::fs::write(self.shots.join("failure.png"), png).ok();
+        }
+        let text = match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        panic!("{why}\n--- the window showed (target/e2e-screenshots/failure.png) ---\n{text}");
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => self.fail(format!("{css} did not appear: {e}")).await,
+        }
+    }
+
+    pub async fn button(&self, text: &str) -> Element {
+        let xpath = format!("//button[normalize-space()=\"{text}\"]");
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(&xpath))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => {
+                self.fail(format!("button {text:?} did not appear: {e}"))
+                    .await
+            }
+        }
+    }
+
+    pub async fn click(&self, text: &str) {
+        self.button(text)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {text:?}: {e}"));
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.ok();
+        field
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// Waits until the element's text contains `expected` (conditions, not sleeps).
+    pub async fn wait_text(&self, css: &str, expected: &str) -> String {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(expected) {
+                        return text;
+                    }
+                }
+            }
+            if started.elapsed() > WAIT {
+                self.fail(format!("{css} never said {expected:?}")).await;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        // Two animation frames: what the DOM holds now has been painted.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await
+            .expect("a painted frame");
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), &png).unwrap();
+        if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+            let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) {
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click("Log in").await;
+    }
+
+    /// First login with a one-time password: the app insists on a new one.
+    pub async fn first_login(&self, username: &str, one_time: &str) {
+        self.login(username, one_time).await;
+        self.find("#new-password").await;
+        self.fill("#current", one_time).await;
+        self.fill("#new-password", STAFF_PASSWORD).await;
+        self.fill("#repeat", STAFF_PASSWORD).await;
+        self.click("Save and continue").await;
+        self.button("Log off").await;
+    }
+
+    pub async fn logoff(&self) {
+        self.click("Log off").await;
+        self.find("#username").await;
+    }
+
+    pub async fn open_patient(&self, mrn: &str) {
+        self.click("Patients").await;
+        self.fill("#search", mrn).await;
+        self.wait_text("#results", mrn).await;
+        self.find("#search")
+            .await
+            .send_keys("\u{E007}")
+            .await
+            .unwrap(); // Enter opens the first hit
+        self.wait_text("h1", ",").await;
+    }
+
+    pub async fn stop(mut self) {
+        self.client.clone().close().await.ok();
+        // SIGTERM, so tauri-driver also stops its WebKitWebDriver.
+        Command::new("kill")
+            .args(["-TERM", &self.driver.id().to_string()])
+            .status()
+            .ok();
+        self.driver.wait().ok();
+    }
+}
