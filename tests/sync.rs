@@ -1406,6 +1406,19 @@ fn staff_accounts_follow_people_to_every_workstation_of_the_clinic() {
         sign_in_outcome(&office, "admin", "office keeper phrase nine"),
         "signed in as administrator"
     );
+
+    // A revoked workstation gets no more first sign-ins: the server keeps no secret for it.
+    let role = office
+        .login("admin", "office keeper phrase nine")
+        .sync_status()
+        .unwrap()
+        .workstation_role
+        .unwrap();
+    clinicdesk_sync::revoke_workstation(&mut group.server.owner(), &role).unwrap();
+    assert_eq!(
+        sign_in_outcome(&office, "dr.cole", clinicdesk_tests::STAFF_PASSWORD),
+        "workstation_revoked"
+    );
 }
 
 #[test]

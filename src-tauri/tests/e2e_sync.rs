@@ -191,6 +191,48 @@ async fn two_workstations_sync_through_the_central_server_in_the_real_app() {
         .await;
     app.stop().await;
 
+    // A third workstation joins from the app's first-run screen; its administrator signs in and
+    // the records arrive.
+    let office = tempfile::tempdir().unwrap();
+    let office_code = off_runtime(|| {
+        server
+            .enrolment_code(&registry_clinic(&server), "office")
+            .to_text()
+    });
+    let app =
+        Desktop::start_with(office.path(), &[("CLINICDESK_SYNC_EVERY_SECONDS", "3600")]).await;
+    app.click("Join it instead").await;
+    app.fill("#join-server", &server.workstation_url()).await;
+    app.fill("#join-code", &office_code).await;
+    app.fill("#join-username", "admin").await;
+    app.fill("#join-password", ADMIN_PASSWORD).await;
+    app.click("Check the code").await;
+    app.find("[data-testid=enrolment-preview] input[type=checkbox]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.click("Join the clinic").await;
+    let key = app.text("[data-testid=recovery-key]").await;
+    assert_eq!(
+        key.split('-').count(),
+        8,
+        "the recovery key is shown: {key}"
+    );
+    app.find("input[type=checkbox]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.click("Start using Clinicdesk").await;
+    app.wait_text("[data-testid=sync-state]", "Online").await;
+    app.logoff().await;
+    app.login("frank", STAFF_PASSWORD).await;
+    app.click("Patients").await;
+    app.fill("#search", "Hopper").await;
+    app.wait_text("#results", &grace).await;
+    app.stop().await;
+
     // The nurses' workstation has both bookings, at different times.
     off_runtime(move || {
         clinicdesk_sync::sync_now(&mut frank_there).unwrap();

@@ -73,6 +73,18 @@ pub(crate) fn run_user(session: &mut Session, command: UserCommand, out: &Output
                     } else {
                         "active".to_owned()
                     };
+                    let elsewhere: Vec<String> = user
+                        .locked_elsewhere
+                        .iter()
+                        .map(|lockout| {
+                            format!(
+                                "; locked on {} until {} (as of the last sync)",
+                                clinicdesk_core::visible(&lockout.workstation),
+                                lockout.locked_until
+                            )
+                        })
+                        .collect();
+                    let state = format!("{state}{}", elsewhere.concat());
                     text.push_str(&format!(
                         "{:<20} {:<28} {:<14} {state}\n",
                         user.username, user.display_name, user.role

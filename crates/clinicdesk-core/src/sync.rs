@@ -254,6 +254,15 @@ const SYNC_COLUMNS: &[&str] = &[
 ];
 
 /// The permission a person needs to see and settle a conflict of `table`.
+/// The permission by which this person settles a conflict of `table`: a note's conflict goes to
+/// the clinicians and to the nurses (each writes their own kind of note).
+fn settling_permission(table: Table, held: &std::collections::BTreeSet<Permission>) -> Permission {
+    if table == Table::Notes && held.contains(&Permission::NotesWriteNursing) {
+        return Permission::NotesWriteNursing;
+    }
+    permission_for(table)
+}
+
 fn permission_for(table: Table) -> Permission {
     match table {
         Table::Users => Permission::UsersManage,
@@ -1136,8 +1145,9 @@ impl Session {
         Ok(conflicts
             .into_iter()
             .filter(|conflict| {
-                Table::from_name(&conflict.table)
-                    .is_some_and(|table| permissions.contains(&permission_for(table)))
+                Table::from_name(&conflict.table).is_some_and(|table| {
+                    permissions.contains(&settling_permission(table, &permissions))
+                })
             })
             .map(|mut conflict| {
                 conflict.reason_code = conflict.reason.clone();
@@ -1252,7 +1262,8 @@ impl Session {
                 .ok_or_else(|| Error::not_found(format!("No open conflict {id}")))?
         };
         let table = synced_table(&conflict.table)?;
-        self.authorize("sync.resolve", Some(permission_for(table)), None)?;
+        let permission = settling_permission(table, self.permissions());
+        self.authorize("sync.resolve", Some(permission), None)?;
         let user_id = self.user().id.to_string();
         let mut mine = conflict.mine.as_object().cloned().unwrap_or_default();
         if let ConflictResolution::MoveTo(start) = &resolution {

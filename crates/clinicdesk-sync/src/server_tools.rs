@@ -158,27 +158,32 @@ pub fn add_workstation(
 /// Revokes a workstation: it can no longer sign in, its open connections end, and its role sees
 /// and changes nothing even if one were left.
 pub fn revoke_workstation(client: &mut Client, role: &str) -> Result<()> {
-    let updated = client
-        .execute(
-            "UPDATE clinicdesk.workstations SET revoked_at = now() WHERE role_name = $1 AND revoked_at IS NULL",
+    // The first-sign-in secret goes with it: the workstation's disk alone opens nothing more.
+    let revoked = client
+        .query_opt(
+            "UPDATE clinicdesk.workstations SET revoked_at = now(), unlock_secret = NULL
+             WHERE role_name = $1 AND revoked_at IS NULL RETURNING sign_in_role",
             &[&role],
         )
         .map_err(|e| server_error("revoking a workstation", e))?;
-    if updated == 0 {
+    let Some(revoked) = revoked else {
         return Err(Error::not_found(format!(
             "No active workstation {:?} (`server status` lists them)",
             clinicdesk_core::visible(role)
         )));
+    };
+    let sign_in_role: Option<String> = revoked.get(0);
+    for name in std::iter::once(role.to_owned()).chain(sign_in_role) {
+        client
+            .batch_execute(&format!("ALTER ROLE {} NOLOGIN", quote_identifier(&name)))
+            .map_err(|e| server_error("revoking a workstation", e))?;
+        client
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+                &[&name],
+            )
+            .map_err(|e| server_error("ending the workstation's connections", e))?;
     }
-    client
-        .batch_execute(&format!("ALTER ROLE {} NOLOGIN", quote_identifier(role)))
-        .map_err(|e| server_error("revoking a workstation", e))?;
-    client
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
-            &[&role],
-        )
-        .map_err(|e| server_error("ending the workstation's connections", e))?;
     Ok(())
 }
 
