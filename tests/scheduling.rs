@@ -526,3 +526,89 @@ fn a_time_in_the_repeated_autumn_hour_is_the_first_unless_the_second_is_asked_fo
         "an ordinary hour needs no note"
     );
 }
+
+#[test]
+fn each_role_starts_on_todays_work_with_where_each_patient_is() {
+    let desk = desk();
+    // The clinic's clock says Monday 2 November 2026, 09:00 in Berlin.
+    let mut frank = desk.clinic.staff("frank");
+    let booked = frank
+        .book_appointment(&request(
+            &desk.patient,
+            &desk.provider,
+            at((2026, 11, 2), 10, 0),
+            20,
+        ))
+        .unwrap();
+    frank
+        .book_appointment(&request(
+            &desk.other_patient,
+            &desk.other_provider,
+            at((2026, 11, 2), 11, 0),
+            20,
+        ))
+        .unwrap();
+    frank
+        .book_appointment(&request(
+            &desk.other_patient,
+            &desk.provider,
+            at((2026, 11, 3), 9, 0),
+            20,
+        ))
+        .unwrap();
+    let flows = |session: &mut Session| -> Vec<(String, clinicdesk_core::PatientFlow, Option<String>, bool)> {
+        session
+            .today_board()
+            .unwrap()
+            .into_iter()
+            .map(|entry| (entry.appointment.patient_name, entry.flow, entry.vitals_today, entry.mine))
+            .collect()
+    };
+    use clinicdesk_core::PatientFlow::*;
+    // Only today's, in time order, for the front desk.
+    assert_eq!(
+        flows(&mut frank),
+        [
+            ("Ngozi Okafor".to_owned(), Booked, None, false),
+            ("Hans Weber".to_owned(), Booked, None, false)
+        ]
+    );
+    frank
+        .set_appointment_status(&booked[0].id, AppointmentStatus::Arrived, None)
+        .unwrap();
+    assert_eq!(flows(&mut frank)[0].1, WaitingForNurse);
+    let mut joy = desk.clinic.staff("nurse.joy");
+    assert_eq!(flows(&mut joy)[0].1, WaitingForNurse);
+    joy.record_vitals(
+        &desk.patient,
+        &[
+            clinicdesk_core::VitalReading {
+                kind: clinicdesk_core::VitalKind::Systolic,
+                value: 150.0,
+                unit: None,
+            },
+            clinicdesk_core::VitalReading {
+                kind: clinicdesk_core::VitalKind::Diastolic,
+                value: 95.0,
+                unit: None,
+            },
+            clinicdesk_core::VitalReading {
+                kind: clinicdesk_core::VitalKind::Temperature,
+                value: 37.2,
+                unit: None,
+            },
+        ],
+        None,
+    )
+    .unwrap();
+    // The clinician linked to Dr. Cole sees the vitals; the front desk sees only the flow.
+    let mut cole = desk.clinic.staff("dr.cole");
+    let seen = flows(&mut cole);
+    assert_eq!(seen[0].1, ReadyForClinician);
+    assert_eq!(seen[0].2.as_deref(), Some("BP 150/95 mmHg! · T 37.2 °C"));
+    assert!(seen[0].3, "Dr. Cole's own patient");
+    assert!(!seen[1].3);
+    let front = flows(&mut frank);
+    assert_eq!(front[0].1, ReadyForClinician);
+    assert_eq!(front[0].2, None, "the front desk reads no vital signs");
+}

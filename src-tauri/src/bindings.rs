@@ -87,6 +87,8 @@ pub fn typescript_bindings() -> String {
         RepeatedHour,
         BookingRequest,
         Appointment,
+        PatientFlow,
+        TodayEntry,
         VitalKind,
         Interpretation,
         VitalReading,

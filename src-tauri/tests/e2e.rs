@@ -71,6 +71,13 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .send_keys("nurse")
         .await
         .unwrap();
+    app.wait_text(
+        "[data-testid='role-confirm-nina.new']",
+        "From front desk to nurse",
+    )
+    .await;
+    app.click("Change role").await;
+    app.wait_gone("[data-testid='role-confirm-nina.new']").await;
     app.wait_text("[data-testid='user-nina.new']", "nina.new")
         .await;
     app.screenshot("04-admin-users").await;
@@ -122,6 +129,11 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     // Front desk: register (with the duplicate warning), book, reschedule, check in.
     app.first_login("demo.frontdesk", &front_desk_one_time)
         .await;
+    // The front desk starts on today's schedule of the clinic.
+    app.wait_text("[data-testid=today] h1", "Today at the clinic")
+        .await;
+    app.screenshot("06a-front-desk-today").await;
+    app.click("Patients").await;
     app.click("New patient").await;
     app.fill("#given", "Ngozi").await;
     app.fill("#family", "Okafor").await;
@@ -167,6 +179,23 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.click("Book").await;
     app.wait_text("[data-testid=schedule-message]", "Booked Ngozi Okafor")
         .await;
+    // The week view shows the week's appointments with the patient's name, and week → day comes
+    // back to the same day.
+    let day_title = app.text(".calendar .ec-title").await;
+    app.click("Week").await;
+    let started = std::time::Instant::now();
+    while app.text(".calendar .ec-title").await == day_title {
+        assert!(
+            started.elapsed() < desktop::WAIT,
+            "the week view did not open"
+        );
+        tokio::task::yield_now().await;
+    }
+    app.wait_text(".calendar .ec-body", "Ngozi Okafor").await;
+    app.screenshot("08b-front-desk-week").await;
+    app.click("Day").await;
+    app.wait_text(".calendar .ec-title", &day_title).await;
+    app.wait_text(".calendar .ec-body", "Ngozi Okafor").await;
     app.button(&format!("{} Ngozi Okafor · booked", &slot[11..]))
         .await
         .click()
@@ -186,6 +215,10 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
 
     // Nurse: implausible refused, abnormal flagged, BMI shown.
     app.first_login("demo.nurse", &nurse_one_time).await;
+    // The nurse starts on the patients waiting for vital signs.
+    app.wait_text("[data-testid=today] h1", "Waiting for vital signs")
+        .await;
+    app.screenshot("08c-nurse-today").await;
     app.open_patient(&mrn).await;
     app.fill("#vital-heart_rate", "400").await;
     app.wait_text(
@@ -253,6 +286,9 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
 
     // Clinician: a note on the chart.
     app.first_login("demo.doctor", &doctor_one_time).await;
+    // The clinician starts on their patients today.
+    app.wait_text("[data-testid=today] h1", "Your patients today")
+        .await;
     app.open_patient(&mrn).await;
     app.click("Notes").await;
     app.fill("#note-title", "Hypertension").await;
@@ -278,7 +314,9 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
 
     // Manager: the audit trail shows who did what.
     app.first_login("demo.manager", &manager_one_time).await;
-    app.wait_text("table", "vitals.record").await;
+    app.wait_text("table", "recorded vital signs").await;
+    app.wait_text("table", &format!("Ngozi Okafor (MRN {mrn})"))
+        .await;
     app.click("Verify the trail").await;
     app.wait_text("[role=status]", "intact").await;
     app.fill("#report-mrn", &mrn).await;
@@ -301,6 +339,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.screenshot("14-manager-backups").await;
     app.logoff().await;
     app.login("demo.frontdesk", STAFF_PASSWORD).await;
+    app.click("Patients").await;
     app.click("New patient").await;
     app.fill("#given", "Zed").await;
     app.fill("#family", "Afterbackup").await;
@@ -349,11 +388,17 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .expect("logged off");
     drop(login_again);
-    app.wait_text("[role=status]", "logged off after 1 minutes")
-        .await;
+    app.wait_text(
+        "[role=status]",
+        "logged off after 1 minute without activity",
+    )
+    .await;
     app.login("demo.nurse", STAFF_PASSWORD).await;
-    app.wait_text("[data-testid=draft-banner]", "unsaved vitals form")
-        .await;
+    app.wait_text(
+        "[data-testid=draft-banner]",
+        "unsaved vitals form for Ngozi Okafor",
+    )
+    .await;
     app.screenshot("18-draft-offered").await;
     app.click("Restore it").await;
     let restored = app

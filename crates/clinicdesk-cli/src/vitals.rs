@@ -104,7 +104,7 @@ pub(crate) fn run_vitals(
                             "{}  {} {}{}",
                             p.effective_at,
                             p.value,
-                            kind.definition().unit,
+                            kind.definition().display_unit,
                             flag(p.interpretation.as_deref())
                         )
                     })
@@ -157,7 +157,7 @@ fn print_sets(out: &Output, sets: &[clinicdesk_core::VitalsSet]) {
                     "  {:<26} {:>6} {:<7}{}{}   {}\n",
                     o.kind.definition().label,
                     o.value,
-                    o.unit,
+                    o.kind.definition().display_unit,
                     flag(o.interpretation.as_deref()),
                     error,
                     o.id

@@ -164,6 +164,81 @@ pub struct AuditEntry {
     /// chain is that workstation's, verified by `server audit verify`).
     #[serde(default)]
     pub from_other_workstation: bool,
+    /// The action in words, for people (the code stays in `action`).
+    #[serde(default)]
+    pub action_in_words: String,
+    /// The patient concerned, by name and MRN (for roles that read the whole trail).
+    #[serde(default)]
+    pub patient: Option<String>,
+}
+
+/// An audit action in words: "chart.open" is "opened a chart".
+pub fn action_in_words(action: &str) -> String {
+    let known = match action {
+        "login.success" => "signed in",
+        "login.failure" => "failed to sign in",
+        "login.lockout" => "account locked after failed sign-ins",
+        "login.first_on_workstation" => {
+            "signed in here for the first time (checked by the central server)"
+        }
+        "logoff.manual" => "signed off",
+        "logoff.idle" => "signed off after inactivity",
+        "chart.open" => "opened the chart",
+        "vitals.read" => "read vital signs",
+        "vitals.record" => "recorded vital signs",
+        "vitals.mark_in_error" => "marked a vital sign entered in error",
+        "notes.read" => "read notes",
+        "note.create" => "wrote a note",
+        "note.addendum" => "added an addendum",
+        "note.mark_in_error" => "marked a note entered in error",
+        "patient.create" => "registered a patient",
+        "patient.update" => "changed patient details",
+        "patient.delete" => "deleted a patient record",
+        "patient.merge" => "merged two patient records",
+        "patient.unmerge" => "undid a merge",
+        "patient.restrict" => "changed who may open a chart",
+        "patients.search" => "searched for patients",
+        "appointment.book" => "booked an appointment",
+        "appointment.reschedule" => "moved an appointment",
+        "appointment.status" => "changed an appointment's status",
+        "emergency.access" => "opened a restricted chart in an emergency",
+        "emergency.review" => "reviewed an emergency access",
+        "permission.denied" => "was refused",
+        "user.create" => "added a user",
+        "user.disable" => "disabled a user",
+        "user.enable" => "enabled a user",
+        "user.role_change" => "changed a user's role",
+        "user.password_reset" => "reset a user's password",
+        "user.password_change" => "changed their password",
+        "recovery.password_reset" => "reset an administrator's password with the recovery key",
+        "security.key_slot_removed" => {
+            "removed a key slot (the account changed on another workstation)"
+        }
+        "security.keyslot_rollback" => "found an older key-slot file",
+        "settings.change" => "changed settings",
+        "key.rotate" => "rotated the database key",
+        "backup.create" => "made a backup",
+        "backup.verify" => "verified a backup",
+        "backup.restore" => "restored a backup",
+        "backup.prune" => "removed old backups",
+        "backup.settings_change" => "changed backup settings",
+        "audit.export" => "exported the audit trail",
+        "audit.access_report" => "viewed a patient's access report",
+        "store.init" => "created the clinic's store",
+        "store.check" => "checked the whole store",
+        "sync.pull" => "received changes from the central server",
+        "sync.conflict" => "found sync conflicts",
+        "sync.resolve" => "settled a sync conflict",
+        "sync.enroll" => "connected this workstation to the central server",
+        "sync.sign_in_prepared" => "prepared first sign-ins on this workstation",
+        "demo_data.generate" => "loaded demo data",
+        _ => "",
+    };
+    if known.is_empty() {
+        action.replace(['.', '_'], " ")
+    } else {
+        known.to_owned()
+    }
 }
 
 impl AuditEntry {
@@ -217,6 +292,8 @@ impl AuditEntry {
             prev_hash: row.get("prev_hash")?,
             entry_hash: row.get("entry_hash")?,
             from_other_workstation: false,
+            action_in_words: String::new(),
+            patient: None,
         })
     }
 
@@ -237,6 +314,8 @@ impl AuditEntry {
             prev_hash: String::new(),
             entry_hash: String::new(),
             from_other_workstation: true,
+            action_in_words: String::new(),
+            patient: None,
         })
     }
 }
@@ -272,6 +351,8 @@ pub(crate) fn append(
         prev_hash: head_hash,
         entry_hash: String::new(),
         from_other_workstation: false,
+        action_in_words: String::new(),
+        patient: None,
     };
     stored.entry_hash = stored.computed_hash();
     connection
@@ -485,6 +566,9 @@ pub(crate) fn list(
         entries.extend(others);
         entries.sort_by(|a, b| b.occurred_at.cmp(&a.occurred_at));
         entries.truncate(limit as usize);
+    }
+    for entry in &mut entries {
+        entry.action_in_words = action_in_words(&entry.action);
     }
     Ok(entries)
 }

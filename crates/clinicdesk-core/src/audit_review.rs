@@ -36,8 +36,22 @@ impl Session {
     pub fn audit_list(&mut self, filter: &AuditFilter) -> Result<AuditListing> {
         let security_only = self.audit_scope("audit.list")?;
         let connection = self.connection()?;
+        let mut entries = audit::list(connection, filter, security_only)?;
+        if !security_only {
+            // Managers see whose record each entry concerns, by name and MRN.
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT given_name || ' ' || family_name || ' (MRN ' || mrn || ')' FROM patients WHERE id = ?1",
+                )
+                .map_err(clinicdesk_store::sql_error("naming patients in the audit trail"))?;
+            for entry in &mut entries {
+                if let Some(patient_id) = &entry.patient_id {
+                    entry.patient = statement.query_row([patient_id], |row| row.get(0)).ok();
+                }
+            }
+        }
         Ok(AuditListing {
-            entries: audit::list(connection, filter, security_only)?,
+            entries,
             security_events_only: security_only,
             hidden_from_your_role: if security_only {
                 audit::count_outside_security_events(connection, filter)?

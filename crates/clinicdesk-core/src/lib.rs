@@ -23,6 +23,7 @@ mod limits;
 mod mrn;
 mod notes;
 mod password_policy;
+mod patient_flow;
 mod patient_records;
 mod patients;
 mod permission;
@@ -72,6 +73,7 @@ pub use ids::{
 };
 pub use limits::{typescript_module as limits_typescript_module, TextLimit, TEXT_LIMITS};
 pub use notes::{Note, NoteKind};
+pub use patient_flow::{PatientFlow, TodayEntry};
 pub use patient_records::{DemographicsChange, MergeRecord, PatientHit};
 pub use patients::{
     Chart, ChartAppointment, ChartNote, ChartObservation, Demographics, LikelyDuplicate,

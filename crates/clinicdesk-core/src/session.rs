@@ -1101,8 +1101,11 @@ impl Session {
             return Err(Error::new(
                 ErrorCode::SessionExpired,
                 format!(
-                    "You were logged off after {} minutes without activity; log in again",
-                    self.idle_timeout.num_seconds() / 60
+                    "You were logged off after {} without activity; log in again",
+                    match self.idle_timeout.num_seconds() / 60 {
+                        1 => "1 minute".to_owned(),
+                        minutes => format!("{minutes} minutes"),
+                    }
                 ),
             ));
         }
@@ -1230,11 +1233,27 @@ impl Session {
                     form_key: row.get(0)?,
                     payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
                     saved_at: row.get(2)?,
+                    patient: None,
                 })
             })
             .map_err(sql_error("reading drafts"))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(sql_error("reading drafts"))
+        let mut drafts = rows
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql_error("reading drafts"))?;
+        // A chart form's key names the patient's MRN: say whose form it was.
+        for draft in &mut drafts {
+            if let Some((_, mrn)) = draft.form_key.split_once(':') {
+                draft.patient = connection
+                    .query_row(
+                        "SELECT given_name || ' ' || family_name FROM patients WHERE mrn = ?1 AND deleted_at IS NULL",
+                        [mrn],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(sql_error("reading drafts"))?;
+            }
+        }
+        Ok(drafts)
     }
 
     /// Drops a draft once it was restored or the user discarded it.
@@ -1327,6 +1346,9 @@ pub struct Draft {
     pub form_key: String,
     pub payload: serde_json::Value,
     pub saved_at: String,
+    /// Whose chart the form was for (a vitals or note form), by name.
+    #[serde(default)]
+    pub patient: Option<String>,
 }
 
 /// Notes a first sign-in the central server refused (wrong password, disabled account): it

@@ -66,7 +66,10 @@ pub struct VitalDefinition {
     pub kind: VitalKind,
     pub label: &'static str,
     pub loinc: &'static str,
+    /// The UCUM code, kept in the data and in exports.
     pub unit: &'static str,
+    /// The unit as people write it (°C, mmHg, kg/m²), in every message and on screen.
+    pub display_unit: &'static str,
     /// Decimal places the canonical value is stored with.
     pub decimals: u32,
     /// Plausible range, inclusive; outside is rejected.
@@ -85,6 +88,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "systolic blood pressure",
         loinc: "8480-6",
         unit: "mm[Hg]",
+        display_unit: "mmHg",
         decimals: 0,
         plausible: (50.0, 300.0),
         normal: Some((90.0, 139.0)),
@@ -96,6 +100,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "diastolic blood pressure",
         loinc: "8462-4",
         unit: "mm[Hg]",
+        display_unit: "mmHg",
         decimals: 0,
         plausible: (20.0, 200.0),
         normal: Some((60.0, 89.0)),
@@ -107,6 +112,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "heart rate",
         loinc: "8867-4",
         unit: "/min",
+        display_unit: "/min",
         decimals: 0,
         plausible: (20.0, 300.0),
         normal: Some((60.0, 100.0)),
@@ -118,6 +124,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "respiratory rate",
         loinc: "9279-1",
         unit: "/min",
+        display_unit: "/min",
         decimals: 0,
         plausible: (4.0, 80.0),
         normal: Some((12.0, 20.0)),
@@ -129,6 +136,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "body temperature",
         loinc: "8310-5",
         unit: "Cel",
+        display_unit: "°C",
         decimals: 1,
         plausible: (25.0, 45.0),
         normal: Some((36.1, 37.8)),
@@ -140,6 +148,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "oxygen saturation",
         loinc: "59408-5",
         unit: "%",
+        display_unit: "%",
         decimals: 0,
         plausible: (50.0, 100.0),
         normal: Some((95.0, 100.0)),
@@ -151,6 +160,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "body weight",
         loinc: "29463-7",
         unit: "kg",
+        display_unit: "kg",
         decimals: 1,
         plausible: (0.3, 500.0),
         normal: None,
@@ -162,6 +172,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "body height",
         loinc: "8302-2",
         unit: "cm",
+        display_unit: "cm",
         decimals: 1,
         plausible: (20.0, 272.0),
         normal: None,
@@ -173,6 +184,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "BMI",
         loinc: "39156-5",
         unit: "kg/m2",
+        display_unit: "kg/m²",
         decimals: 1,
         plausible: (1.0, 1000.0),
         normal: Some((18.5, 24.9)),
@@ -184,6 +196,7 @@ pub const VITALS: [VitalDefinition; 10] = [
         label: "pain severity",
         loinc: "72514-3",
         unit: "{score}",
+        display_unit: "/10",
         decimals: 0,
         plausible: (0.0, 10.0),
         normal: Some((0.0, 3.0)),
@@ -280,7 +293,7 @@ pub fn to_canonical(kind: VitalKind, value: f64, unit: Option<&str>) -> Result<f
                     "{:?} is not a unit for {}; use {}",
                     crate::validation::visible(unit),
                     definition.label,
-                    definition.unit
+                    definition.display_unit
                 ),
             ));
         }
@@ -307,7 +320,7 @@ pub fn to_canonical(kind: VitalKind, value: f64, unit: Option<&str>) -> Result<f
                     "{} cannot be entered in {:?}; use {}{}",
                     definition.label,
                     crate::validation::visible(other),
-                    definition.unit,
+                    definition.display_unit,
                     match kind {
                         VitalKind::Temperature => " or °F",
                         VitalKind::Weight => " or lb",
@@ -332,10 +345,10 @@ pub fn check_plausible(kind: VitalKind, canonical: f64) -> Result<()> {
                 "{} {} {} is outside the plausible range {}–{} {}; check the reading",
                 definition.label,
                 trim_number(canonical),
-                definition.unit,
+                definition.display_unit,
                 trim_number(low),
                 trim_number(high),
-                definition.unit
+                definition.display_unit
             ),
         ));
     }
@@ -488,6 +501,29 @@ mod tests {
         check(Pain, 4.0, Some(High));
         check(Weight, 80.0, None);
         check(Height, 180.0, None);
+    }
+
+    #[test]
+    fn units_are_shown_as_people_write_them_and_kept_as_ucum() {
+        let shown: Vec<(&str, &str)> = VITALS.iter().map(|d| (d.unit, d.display_unit)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("mm[Hg]", "mmHg"),
+                ("mm[Hg]", "mmHg"),
+                ("/min", "/min"),
+                ("/min", "/min"),
+                ("Cel", "°C"),
+                ("%", "%"),
+                ("kg", "kg"),
+                ("cm", "cm"),
+                ("kg/m2", "kg/m²"),
+                ("{score}", "/10"),
+            ]
+        );
+        let refused = check_plausible(VitalKind::Temperature, 46.0).unwrap_err();
+        assert!(refused.message.contains("46 °C"), "{}", refused.message);
+        assert!(!refused.message.contains("Cel"), "{}", refused.message);
     }
 
     #[test]

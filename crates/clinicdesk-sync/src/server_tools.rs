@@ -322,6 +322,8 @@ pub fn verify_audit_chains(client: &mut Client) -> Result<Vec<ChainCheck>> {
                 prev_hash: row.get(12),
                 entry_hash: row.get(13),
                 from_other_workstation: false,
+                action_in_words: String::new(),
+                patient: None,
             };
             if entry.computed_hash() != entry.entry_hash {
                 problems.push(format!(

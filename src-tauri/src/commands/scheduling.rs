@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use clinicdesk_core::{
     Appointment, AppointmentId, AppointmentStatus, AppointmentType, BookingRequest, Provider,
-    ProviderId, RepeatedHour, Result, WorkingWindow,
+    ProviderId, RepeatedHour, Result, TodayEntry, WorkingWindow,
 };
 use tauri::State;
 
@@ -45,10 +45,10 @@ pub async fn week_schedule(
         .await
 }
 
-/// Today's patients who have arrived or are being seen.
+/// Today's appointments of the clinic with where each patient is (the landing screens).
 #[tauri::command]
-pub async fn arrived_today(state: State<'_, AppState>) -> Result<Vec<Appointment>> {
-    state.with_session(|session| session.arrived_today()).await
+pub async fn today_board(state: State<'_, AppState>) -> Result<Vec<TodayEntry>> {
+    state.with_session(|session| session.today_board()).await
 }
 
 /// Books one appointment or a series (checked as a whole).

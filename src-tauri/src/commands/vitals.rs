@@ -14,7 +14,10 @@ pub struct VitalDefinitionView {
     pub kind: VitalKind,
     pub label: &'static str,
     pub loinc: &'static str,
+    /// The UCUM code (in the data and exports).
     pub unit: &'static str,
+    /// The unit as people write it, for everything on screen.
+    pub display_unit: &'static str,
     pub plausible_low: f64,
     pub plausible_high: f64,
     pub normal: Option<(f64, f64)>,
@@ -35,6 +38,7 @@ pub async fn vital_definitions() -> Result<Vec<VitalDefinitionView>> {
             label: d.label,
             loinc: d.loinc,
             unit: d.unit,
+            display_unit: d.display_unit,
             plausible_low: d.plausible.0,
             plausible_high: d.plausible.1,
             normal: d.normal,

@@ -177,6 +177,17 @@ impl Desktop {
         }
     }
 
+    /// Waits until nothing matches `css` (a confirmation closed, a banner dismissed).
+    pub async fn wait_gone(&self, css: &str) {
+        let started = Instant::now();
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            if started.elapsed() > WAIT {
+                self.fail(format!("{css} stayed on screen")).await;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     pub async fn screenshot(&self, name: &str) {
         // Two animation frames: what the DOM holds now has been painted.
         self.client

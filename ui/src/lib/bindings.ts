@@ -35,7 +35,11 @@ export type IdleTimings = { logoff_seconds: number, warning_seconds: number, };
 
 export type SessionUser = { id: UserId, username: string, display_name: string, role: Role, };
 
-export type Draft = { form_key: string, payload: JsonValue, saved_at: string, };
+export type Draft = { form_key: string, payload: JsonValue, saved_at: string, 
+/**
+ * Whose chart the form was for (a vitals or note form), by name.
+ */
+patient: string | null, };
 
 export type UserSummary = { id: UserId, username: string, display_name: string, role: Role, disabled: boolean, must_change_password: boolean, locked_until: string | null, last_login_at: string | null, 
 /**
@@ -55,7 +59,15 @@ export type AuditEntry = { seq: number, id: string, occurred_at: string, user_id
  * Recorded on another workstation of the clinic (known here as of the last sync; its
  * chain is that workstation's, verified by `server audit verify`).
  */
-from_other_workstation: boolean, };
+from_other_workstation: boolean, 
+/**
+ * The action in words, for people (the code stays in `action`).
+ */
+action_in_words: string, 
+/**
+ * The patient concerned, by name and MRN (for roles that read the whole trail).
+ */
+patient: string | null, };
 
 export type AuditFilter = { username: string | null, patient_id: PatientId | null, 
 /**
@@ -169,6 +181,22 @@ local_start: string, local_end: string, status: AppointmentStatus, reason: strin
  */
 clock_note: string | null, };
 
+export type PatientFlow = "booked" | "waiting_for_nurse" | "ready_for_clinician" | "with_clinician" | "done" | "no_show";
+
+export type TodayEntry = { appointment: Appointment, flow: PatientFlow, 
+/**
+ * When the patient was checked in (UTC), for the nurse's oldest-first list.
+ */
+arrived_at: string | null, 
+/**
+ * Today's vital signs in short ("BP 150/95 mmHg · HR 88 /min"), for roles that may read them.
+ */
+vitals_today: string | null, 
+/**
+ * The appointment is with the provider who is the signed-in person.
+ */
+mine: boolean, };
+
 export type VitalKind = "systolic" | "diastolic" | "heart_rate" | "respiratory_rate" | "temperature" | "oxygen_saturation" | "weight" | "height" | "bmi" | "pain";
 
 export type Interpretation = "normal" | "low" | "high" | "critical_low" | "critical_high";
@@ -209,7 +237,15 @@ export type DemoStaffMember = { username: string, role: Role, temporary_password
 
 export type DemoLoaded = { summary: DemoSummary, staff: Array<DemoStaffMember>, };
 
-export type VitalDefinitionView = { kind: VitalKind, label: string, loinc: string, unit: string, plausible_low: number, plausible_high: number, normal: [number, number] | null, 
+export type VitalDefinitionView = { kind: VitalKind, label: string, loinc: string, 
+/**
+ * The UCUM code (in the data and exports).
+ */
+unit: string, 
+/**
+ * The unit as people write it, for everything on screen.
+ */
+display_unit: string, plausible_low: number, plausible_high: number, normal: [number, number] | null, 
 /**
  * Critical below this value.
  */

@@ -12,8 +12,6 @@ export const commands = {
   addProvider: (displayName: string, username: string | null, specialty: string | null) => call<B.Provider>("add_provider", { displayName, username, specialty }),
   /** Adds a user; returns the one-time password to hand to them. */
   addUser: (username: string, displayName: string, role: B.Role) => call<string>("add_user", { username, displayName, role }),
-  /** Today's patients who have arrived or are being seen. */
-  arrivedToday: () => call<Array<B.Appointment>>("arrived_today", {}),
   /** Writes the filtered trail as CSV into the user's Downloads folder; returns the file's path. */
   auditExportCsv: (filter: B.AuditFilter) => call<string>("audit_export_csv", { filter }),
   auditList: (filter: B.AuditFilter) => call<B.AuditListing>("audit_list", { filter }),
@@ -111,6 +109,8 @@ export const commands = {
   syncNow: () => call<B.SyncOutcome>("sync_now", {}),
   /** The header's sync status, for everyone signed in. */
   syncOverview: () => call<B.SyncOverview>("sync_overview", {}),
+  /** Today's appointments of the clinic with where each patient is (the landing screens). */
+  todayBoard: () => call<Array<B.TodayEntry>>("today_board", {}),
   /** Any input in the window: resets the idle timer. Returns the seconds left. */
   touch: () => call<number>("touch", {}),
   /** Changes demographics; a stale `expected_version` is a conflict, nothing overwritten. */

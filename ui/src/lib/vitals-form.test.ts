@@ -3,11 +3,11 @@ import type { VitalDefinitionView } from "./bindings";
 import { bodyMassIndex, checkField, toCanonical } from "./vitals-form";
 
 const systolic: VitalDefinitionView = {
-  kind: "systolic", label: "systolic blood pressure", loinc: "8480-6", unit: "mm[Hg]",
+  kind: "systolic", label: "systolic blood pressure", loinc: "8480-6", unit: "mm[Hg]", display_unit: "mmHg",
   plausible_low: 50, plausible_high: 300, normal: [90, 139], critical_below: 80, critical_high: [180, true], decimals: 0,
 };
 const temperature: VitalDefinitionView = {
-  kind: "temperature", label: "body temperature", loinc: "8310-5", unit: "Cel",
+  kind: "temperature", label: "body temperature", loinc: "8310-5", unit: "Cel", display_unit: "°C",
   plausible_low: 25, plausible_high: 45, normal: [36.1, 37.8], critical_below: 35, critical_high: [40, true], decimals: 1,
 };
 
@@ -25,7 +25,7 @@ describe("vitals form checks", () => {
     const check = checkField(temperature, "120", "°F");
     expect(check).toEqual({
       state: "invalid",
-      message: "body temperature 48.9 Cel is outside the plausible range 25–45 Cel (entered as 120 °F)",
+      message: "body temperature 48.9 °C is outside the plausible range 25–45 °C (entered as 120 °F)",
     });
     expect(checkField(systolic, "abc", null).state).toBe("invalid");
   });

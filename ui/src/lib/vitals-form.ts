@@ -56,10 +56,10 @@ export function checkField(definition: VitalDefinitionView, text: string, unit: 
   }
   const canonical = toCanonical(definition.kind, value, unit, definition.decimals);
   if (canonical < definition.plausible_low || canonical > definition.plausible_high) {
-    const entered = unit && unit !== definition.unit ? ` (entered as ${trim(value)} ${unit})` : "";
+    const entered = unit && unit !== definition.unit && unit !== definition.display_unit ? ` (entered as ${trim(value)} ${unit})` : "";
     return {
       state: "invalid",
-      message: `${definition.label} ${trim(canonical)} ${definition.unit} is outside the plausible range ${trim(definition.plausible_low)}–${trim(definition.plausible_high)} ${definition.unit}${entered}`,
+      message: `${definition.label} ${trim(canonical)} ${definition.display_unit} is outside the plausible range ${trim(definition.plausible_low)}–${trim(definition.plausible_high)} ${definition.display_unit}${entered}`,
     };
   }
   return { state: "ok", canonical, interpretation: interpret(definition, canonical) };
