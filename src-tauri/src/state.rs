@@ -5,13 +5,14 @@
 //! * [`AppState::with_job`]: long work a session prepares and that then runs on its own
 //!   connection (a backup, a verify, staging a restore), so the session stays free meanwhile;
 //! * [`AppState::exclusively`]: work that must hold the session from start to end (key
-//!   rotation, the swap at the end of a restore); meanwhile other commands are told at once that
-//!   the store is busy instead of waiting.
+//!   rotation, the swap at the end of a restore); it first waits for running jobs to end (they
+//!   hold the store open), then other commands are told at once that the store is busy instead
+//!   of waiting.
 //!
 //! Sync reaches the session the first way, one short step at a time ([`AppState::sync_once`]):
 //! it never holds the session while it waits on the network.
 
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockWriteGuard, TryLockError};
 
 use clinicdesk_core::{DataDir, Environment, Error, ErrorCode, PullProgress, Result, Session};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,12 @@ struct Shared {
     session: Mutex<Option<Session>>,
     /// What holds the session exclusively right now, to tell others why they must wait.
     exclusive_work: Mutex<Option<&'static str>>,
+    /// Held shared by every running job (each has the store open on a connection of its own,
+    /// and so the store lock shared); exclusive work takes it alone first, so a restore waits
+    /// for this app's own scheduled check or backup to end instead of being refused.
+    jobs: RwLock<()>,
+    /// Exclusive work waiting for running jobs to end.
+    waiting_for_jobs: Mutex<Option<&'static str>>,
     /// What sync is doing on this workstation, for the header.
     sync_activity: Mutex<SyncActivity>,
     /// Held by the one sync that runs at a time.
@@ -59,6 +66,8 @@ impl AppState {
                 environment,
                 session: Mutex::new(None),
                 exclusive_work: Mutex::new(None),
+                jobs: RwLock::new(()),
+                waiting_for_jobs: Mutex::new(None),
                 sync_activity: Mutex::new(SyncActivity::default()),
                 sync_running: Mutex::new(()),
                 sync_wake: tokio::sync::Notify::new(),
@@ -101,6 +110,11 @@ impl AppState {
         run: impl FnOnce(J) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.run(move |state| {
+            let _running = state
+                .shared
+                .jobs
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let job = state.with_session_now(prepare)?;
             let outcome = run(job);
             if let Err(error) = &outcome {
@@ -123,6 +137,7 @@ impl AppState {
         work: impl FnOnce(&mut Session) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.run(move |state| {
+            let _alone = state.alone_with_the_store(what);
             let mut guard = state.lock_session()?;
             *state.exclusive_work() = Some(what);
             let outcome = Self::work_on(&mut guard, work);
@@ -130,6 +145,37 @@ impl AppState {
             outcome
         })
         .await
+    }
+
+    /// Waits until no job of this app has the store open (a scheduled check or backup, a verify),
+    /// then keeps new ones from starting until the guard is dropped.
+    fn alone_with_the_store(&self, what: &'static str) -> RwLockWriteGuard<'_, ()> {
+        match self.shared.jobs.try_write() {
+            Ok(alone) => alone,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                *self.lock_waiting_for_jobs() = Some(what);
+                let alone = self
+                    .shared
+                    .jobs
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                *self.lock_waiting_for_jobs() = None;
+                alone
+            }
+        }
+    }
+
+    /// Exclusive work (named) that waits for this app's running jobs to end, if any.
+    pub fn waiting_for_jobs(&self) -> Option<&'static str> {
+        *self.lock_waiting_for_jobs()
+    }
+
+    fn lock_waiting_for_jobs(&self) -> MutexGuard<'_, Option<&'static str>> {
+        self.shared
+            .waiting_for_jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn exclusive_work(&self) -> std::sync::MutexGuard<'_, Option<&'static str>> {

@@ -101,6 +101,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.wait_text("[role=status]", "Added Dr. Amina Yusuf")
         .await;
     app.click("Save hours").await;
+    app.wait_text("[role=status]", "Working hours saved").await;
     app.wait_text("ul.hours", "Friday 13:00–17:00").await;
     app.screenshot("04b-admin-providers").await;
     app.click("Security").await;

@@ -403,3 +403,81 @@ fn short_commands_answer_while_a_sync_waits_on_the_network_and_a_backup_runs() {
     );
     assert_eq!(overview["status"]["last_error_code"], "server_unreachable");
 }
+
+#[test]
+fn a_restore_waits_for_the_apps_own_running_backup_instead_of_being_refused() {
+    let clinic = Clinic::with_staff();
+    let kept = clinic.register("Amara", "Nwosu", "1979-11-02", None);
+    let backup_file = clinic
+        .staff("mona")
+        .create_backup(None, &mut |_| {})
+        .expect("a backup to restore")
+        .path;
+    let later = clinic.register("Bruno", "Keller", "1990-06-14", None);
+    let shell = Shell::new(&clinic);
+    shell
+        .call(
+            "login",
+            json!({ "username": "mona", "password": STAFF_PASSWORD }),
+        )
+        .unwrap();
+    // A backup runs as the schedule runs it, and stops in its first progress report until told
+    // to go on: it has the store open on a connection of its own.
+    let (reached, in_the_middle) = std::sync::mpsc::sync_channel::<()>(0);
+    let (go_on, released) = std::sync::mpsc::sync_channel::<()>(0);
+    let state = shell.state();
+    let backup = std::thread::spawn(move || {
+        let mut first = true;
+        tauri::async_runtime::block_on(state.with_job(
+            |session| session.prepare_backup(None),
+            move |job| {
+                job.run(&mut |_| {
+                    if std::mem::take(&mut first) {
+                        reached.send(()).unwrap();
+                        released.recv().unwrap();
+                    }
+                })
+            },
+        ))
+    });
+    in_the_middle
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the backup started");
+
+    let window = shell.window.clone();
+    let restore = std::thread::spawn(move || {
+        call_on(
+            &window,
+            "restore_backup",
+            json!({ "path": backup_file, "onProgress": "__CHANNEL__:1" }),
+        )
+    });
+    let state = shell.state();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while state.waiting_for_jobs().is_none() {
+        assert!(
+            !restore.is_finished(),
+            "the restore answered before the backup ended: {:?}",
+            restore.join().unwrap()
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never waited for the backup"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(state.waiting_for_jobs(), Some("A restore"));
+
+    go_on.send(()).unwrap();
+    backup.join().unwrap().expect("the backup finishes");
+    let restored = restore.join().unwrap();
+    assert!(restored.is_ok(), "{restored:?}");
+    let found = shell
+        .call("search_patients", json!({ "query": kept }))
+        .unwrap();
+    assert_eq!(found[0]["mrn"], kept.as_str());
+    let gone = shell
+        .call("search_patients", json!({ "query": later }))
+        .unwrap();
+    assert_eq!(gone, json!([]), "the patient registered after the backup");
+}

@@ -276,28 +276,22 @@ impl AuditEntry {
     }
 
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
-        Ok(AuditEntry {
-            seq: row.get("seq")?,
-            id: row.get("id")?,
-            occurred_at: row.get("occurred_at")?,
-            user_id: row.get("user_id")?,
-            username: row.get("username")?,
-            workstation: row.get("workstation")?,
-            action: row.get("action")?,
-            object_type: row.get("object_type")?,
-            object_id: row.get("object_id")?,
-            patient_id: row.get("patient_id")?,
-            outcome: row.get("outcome")?,
-            details: row.get("details")?,
-            prev_hash: row.get("prev_hash")?,
-            entry_hash: row.get("entry_hash")?,
-            from_other_workstation: false,
-            action_in_words: String::new(),
-            patient: None,
-        })
+        Self::read(row, false)
     }
 
+    /// An entry of `remote_audit_entries`: another workstation's, without its chain's hashes.
     fn from_remote_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+        Self::read(row, true)
+    }
+
+    fn read(row: &rusqlite::Row<'_>, from_other_workstation: bool) -> rusqlite::Result<AuditEntry> {
+        let hash = |name: &str| -> rusqlite::Result<String> {
+            if from_other_workstation {
+                Ok(String::new())
+            } else {
+                row.get(name)
+            }
+        };
         Ok(AuditEntry {
             seq: row.get("seq")?,
             id: row.get("id")?,
@@ -311,9 +305,9 @@ impl AuditEntry {
             patient_id: row.get("patient_id")?,
             outcome: row.get("outcome")?,
             details: row.get("details")?,
-            prev_hash: String::new(),
-            entry_hash: String::new(),
-            from_other_workstation: true,
+            prev_hash: hash("prev_hash")?,
+            entry_hash: hash("entry_hash")?,
+            from_other_workstation,
             action_in_words: String::new(),
             patient: None,
         })

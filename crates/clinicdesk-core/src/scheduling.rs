@@ -510,6 +510,11 @@ fn insert_appointment(
 }
 
 impl Session {
+    /// The clinic's time zone (an IANA name), for the screens' dates and times.
+    pub fn clinic_time_zone(&self) -> Result<String> {
+        Ok(self.zone()?.name().to_owned())
+    }
+
     pub(crate) fn zone(&self) -> Result<Tz> {
         clinic_zone(self.connection()?)
     }

@@ -45,6 +45,22 @@ impl EnrolmentCode {
         )
     }
 
+    /// What this workstation keeps of an enrolment the server accepted.
+    fn enrolment(
+        &self,
+        server_url: &str,
+        own_password: Zeroizing<String>,
+        clinic_id: &str,
+    ) -> SyncEnrolment {
+        SyncEnrolment {
+            server_url: server_url.trim().to_owned(),
+            workstation_role: self.workstation_role.clone(),
+            workstation_password: own_password,
+            certificate_sha256: self.certificate_sha256.to_ascii_lowercase(),
+            clinic_id: clinic_id.to_owned(),
+        }
+    }
+
     fn enrolled(&self, clinic_id: String, clinic_name: String) -> Enrolled {
         Enrolled {
             clinic_id,
@@ -159,13 +175,7 @@ pub fn enroll_through(
         .map_err(|e| server_error("enrolling", e))?;
     let (clinic_id, clinic_name) = clinic_of(&answer)?;
     access.with_session(|session| {
-        session.save_sync_enrolment(SyncEnrolment {
-            server_url: server_url.trim().to_owned(),
-            workstation_role: code.workstation_role.clone(),
-            workstation_password: own_password,
-            certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
-            clinic_id: clinic_id.clone(),
-        })
+        session.save_sync_enrolment(code.enrolment(server_url, own_password, &clinic_id))
     })?;
     Ok(code.enrolled(clinic_id, clinic_name))
 }
@@ -270,13 +280,7 @@ pub fn enroll_new_workstation(
         &new.admin_password,
         environment,
     )?;
-    session.save_sync_enrolment(SyncEnrolment {
-        server_url: server_url.trim().to_owned(),
-        workstation_role: code.workstation_role.clone(),
-        workstation_password: own_password,
-        certificate_sha256: code.certificate_sha256.to_ascii_lowercase(),
-        clinic_id: clinic_id.clone(),
-    })?;
+    session.save_sync_enrolment(code.enrolment(server_url, own_password, &clinic_id))?;
     if new.pull_now {
         crate::engine::sync_now(&mut session)?;
     }

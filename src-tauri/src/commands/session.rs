@@ -26,6 +26,8 @@ pub struct SessionInfo {
     pub idle: IdleTimings,
     /// Set when the store was found damaged: the window shows the damaged-store screen.
     pub store_damage: Option<DamageMark>,
+    /// The clinic's time zone: every date and time on screen is the clinic's.
+    pub clinic_time_zone: String,
 }
 
 /// What the first-run screen shows once.
@@ -52,6 +54,9 @@ fn session_info(session: &mut Session) -> Result<SessionInfo> {
         permissions: session.permissions().iter().copied().collect(),
         must_change_password: session.must_change_password(),
         store_damage: session.store_damage().cloned(),
+        clinic_time_zone: session
+            .clinic_time_zone()
+            .unwrap_or_else(|_| "UTC".to_owned()),
     })
 }
 

@@ -227,7 +227,11 @@ export type SessionInfo = { user: SessionUser, permissions: Array<Permission>, m
 /**
  * Set when the store was found damaged: the window shows the damaged-store screen.
  */
-store_damage: DamageMark | null, };
+store_damage: DamageMark | null, 
+/**
+ * The clinic's time zone: every date and time on screen is the clinic's.
+ */
+clinic_time_zone: string, };
 
 export type FirstRun = { recovery_key: string, administrator: SessionUser, };
 
