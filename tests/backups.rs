@@ -405,6 +405,11 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
 fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
     let undo = match newest.version {
+        8 => {
+            "DROP TRIGGER clinics_journal_insert;
+             DROP TRIGGER clinics_journal_update;
+             ALTER TABLE clinics DROP COLUMN locale;"
+        }
         7 => {
             "DROP TRIGGER users_journal_insert;
              DROP TRIGGER users_journal_update;

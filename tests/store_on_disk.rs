@@ -148,6 +148,7 @@ fn a_second_init_on_the_same_folder_is_refused() {
         clinicdesk_core::InitRequest {
             clinic_name: "Other".into(),
             time_zone: "UTC".into(),
+            locale: None,
             admin_username: "other".into(),
             admin_display_name: "Other".into(),
             admin_password: clinicdesk_tests::secret("marble canyon whistle frost"),

@@ -248,12 +248,19 @@ fn two_workstations_of_one_clinic_converge() {
     )
     .unwrap();
     drop(cole);
+    // The administrator chooses how the clinic writes dates and numbers, at the desk.
+    group.desk.admin().set_clinic_locale("en-GB").unwrap();
 
     group.desk.sync();
     group.nurses.sync();
     group.desk.sync();
 
     assert_eq!(rows(&group.desk), rows(&group.nurses));
+    assert_eq!(
+        group.nurses.staff("nurse.joy").clinic_locale().unwrap(),
+        "en-GB",
+        "the clinic's locale reaches every workstation"
+    );
     // What people see: the nurse finds the patient registered at the desk; the desk sees the
     // corrected name and the vitals recorded in the nurses' room.
     let mut joy = group.nurses.staff("nurse.joy");

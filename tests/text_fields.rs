@@ -704,6 +704,7 @@ fn the_clinic_set_up_takes_any_text_or_names_the_field() {
             let mut request = InitRequest {
                 clinic_name: "Riverside Family Clinic".into(),
                 time_zone: "Europe/Berlin".into(),
+                locale: None,
                 admin_username: "admin".into(),
                 admin_display_name: "Alex Admin".into(),
                 admin_password: secret("violet tractor umbrella sings"),

@@ -89,6 +89,7 @@ pub fn typescript_bindings() -> String {
         Appointment,
         PatientFlow,
         TodayEntry,
+        LocaleChoice,
         VitalKind,
         Interpretation,
         VitalReading,

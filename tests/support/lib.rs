@@ -38,6 +38,7 @@ impl Clinic {
             InitRequest {
                 clinic_name: "Riverside Family Clinic".into(),
                 time_zone: "Europe/Berlin".into(),
+                locale: None,
                 admin_username: ADMIN.into(),
                 admin_display_name: "Alex Admin".into(),
                 admin_password: secret(ADMIN_PASSWORD),

@@ -151,6 +151,7 @@ fn main() {
             InitRequest {
                 clinic_name: "Benchmark Clinic".into(),
                 time_zone: "Europe/Berlin".into(),
+                locale: None,
                 admin_username: "admin".into(),
                 admin_display_name: "Bench Admin".into(),
                 admin_password: SlotSecret::new(PASSWORD.into()),

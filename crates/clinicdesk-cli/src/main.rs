@@ -62,6 +62,10 @@ enum Command {
         /// The clinic's IANA time zone.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
+        /// How the clinic writes dates, times and numbers (for example de-DE, en-GB, en-US);
+        /// default: the locale of the time zone's country.
+        #[arg(long)]
+        locale: Option<String>,
     },
     /// Store path, schema version, clinic and row counts.
     Status,
@@ -253,6 +257,7 @@ fn run(cli: Cli) -> Result<()> {
             admin,
             admin_name,
             time_zone,
+            locale,
         } => {
             let password = secrets.new_password("Password for the new administrator")?;
             output::notice("Tuning the key derivation for this machine…\n");
@@ -261,6 +266,7 @@ fn run(cli: Cli) -> Result<()> {
                 InitRequest {
                     clinic_name,
                     time_zone,
+                    locale,
                     admin_display_name: admin_name.unwrap_or_else(|| admin.clone()),
                     admin_username: admin,
                     admin_password: password,

@@ -216,6 +216,7 @@ pub fn action_in_words(action: &str) -> String {
         }
         "security.keyslot_rollback" => "found an older key-slot file",
         "settings.change" => "changed settings",
+        "settings.clinic_locale" => "changed how the clinic writes dates and numbers",
         "key.rotate" => "rotated the database key",
         "backup.create" => "made a backup",
         "backup.verify" => "verified a backup",

@@ -13,6 +13,7 @@ mod audit_review;
 mod backup_schedule;
 mod backups;
 mod change_journal;
+mod clinic_locale;
 mod demo_data;
 mod emergency;
 mod environment;
@@ -58,6 +59,7 @@ pub use backups::{
     BackupStage, BackupStatus, NewWorkstationRestore, PointInTimePlan, RestoreJob, RestoreOutcome,
     StagedRestore, UnreadableStoreRestore, VerifyJob,
 };
+pub use clinic_locale::{locale_for_time_zone, offered_locales, LocaleChoice};
 pub use clinicdesk_error::{Error, ErrorCode, Result};
 pub use clinicdesk_keyslot::{KdfParams, SlotSecret};
 pub use clinicdesk_store::DataDir;
@@ -101,6 +103,7 @@ pub use sync::{
     SyncConflict, SyncEnrolment, SyncStatus,
 };
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
+pub use time_zone::time_zone_names;
 pub use users::{RemoteLockout, TemporaryPassword, UserSummary};
 pub use validation::visible;
 pub use vital_signs::{Bound, Interpretation, VitalDefinition, VitalKind, VITALS};

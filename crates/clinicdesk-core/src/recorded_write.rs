@@ -385,6 +385,7 @@ mod tests {
             InitRequest {
                 clinic_name: "Riverside".into(),
                 time_zone: "Europe/Berlin".into(),
+                locale: None,
                 admin_username: "admin".into(),
                 admin_display_name: "Alex Admin".into(),
                 admin_password: SlotSecret::new(PASSWORD.into()),

@@ -53,6 +53,8 @@ pub struct InitOutcome {
 pub struct InitRequest {
     pub clinic_name: String,
     pub time_zone: String,
+    /// How the clinic writes dates, times and numbers; `None`: the one its time zone suggests.
+    pub locale: Option<String>,
     pub admin_username: String,
     pub admin_display_name: String,
     pub admin_password: SlotSecret,
@@ -148,6 +150,10 @@ pub fn init(
     let time_zone = crate::time_zone::validate(&request.time_zone)
         .map_err(|error| error.for_field("time_zone"))?
         .name();
+    let locale = match request.locale.as_deref().map(str::trim) {
+        Some(chosen) if !chosen.is_empty() => crate::clinic_locale::validate_locale(chosen)?,
+        _ => crate::clinic_locale::locale_for_time_zone(time_zone),
+    };
 
     let administrator = SessionUser {
         id: UserId::from_store(environment.new_id().to_string()),
@@ -166,7 +172,14 @@ pub fn init(
             clinic_name: &clinic_name,
             kdf: request.kdf,
         },
-        |write| seed_new_store(write, &clinic_name, time_zone, &seeded, &verifier),
+        |write| {
+            let clinic = NewClinic {
+                name: &clinic_name,
+                time_zone,
+                locale,
+            };
+            seed_new_store(write, clinic, &seeded, &verifier)
+        },
     )
 }
 
@@ -377,10 +390,16 @@ fn record_store_facts(write: &RecordedWrite<'_>, stamp: &str, clinic_id: &str) -
     Ok(())
 }
 
+/// The clinic a new store is made for.
+struct NewClinic<'a> {
+    name: &'a str,
+    time_zone: &'a str,
+    locale: &'a str,
+}
+
 fn seed_new_store(
     write: &mut RecordedWrite<'_>,
-    clinic_name: &str,
-    time_zone: &str,
+    clinic: NewClinic<'_>,
     administrator: &SessionUser,
     password_verifier: &str,
 ) -> Result<()> {
@@ -398,14 +417,22 @@ fn seed_new_store(
     )?;
     let clinic_id = write.insert_row(
         Table::Clinics,
-        &[("name", &clinic_name), ("time_zone", &time_zone)],
+        &[
+            ("name", &clinic.name),
+            ("time_zone", &clinic.time_zone),
+            ("locale", &clinic.locale),
+        ],
     )?;
     record_store_facts(write, &stamp, &clinic_id)?;
     settings::seed_defaults(write, &stamp)?;
     let entry = write
         .entry("store.init")
         .object("clinic", &clinic_id)
-        .details(serde_json::json!({ "clinic_name": clinic_name, "time_zone": time_zone }));
+        .details(serde_json::json!({
+            "clinic_name": clinic.name,
+            "time_zone": clinic.time_zone,
+            "locale": clinic.locale,
+        }));
     write.audit(entry)?;
     let after = write.row_json(Table::Users, administrator.id.as_str())?;
     let entry = write

@@ -32,6 +32,11 @@ pub const CENTRAL_MIGRATIONS: &[CentralMigration] = &[
         name: "accounts_and_sign_in",
         sql: include_str!("../../../migrations/postgres/0003_accounts_and_sign_in.sql"),
     },
+    CentralMigration {
+        version: 4,
+        name: "clinic_locale",
+        sql: include_str!("../../../migrations/postgres/0004_clinic_locale.sql"),
+    },
 ];
 
 /// The schema version this build speaks.

@@ -1,6 +1,7 @@
-//! Administration: users, security settings, key rotation. No patient data here.
+//! Administration: users, security settings, the clinic's conventions, key rotation. No patient
+//! data here.
 
-use clinicdesk_core::{Result, Role, SecuritySettings, UserSummary};
+use clinicdesk_core::{LocaleChoice, Result, Role, SecuritySettings, UserSummary};
 use tauri::State;
 
 use crate::state::AppState;
@@ -72,6 +73,32 @@ pub async fn set_security_settings(
 ) -> Result<()> {
     state
         .with_session(move |session| session.set_security_settings(settings))
+        .await
+}
+
+/// The locales a clinic can write its dates, times and numbers by (no sign-in needed: first run).
+#[tauri::command]
+pub async fn offered_locales() -> Result<Vec<LocaleChoice>> {
+    Ok(clinicdesk_core::offered_locales())
+}
+
+/// The locale a clinic in `time_zone` writes by unless it chooses another.
+#[tauri::command]
+pub async fn locale_for_time_zone(time_zone: String) -> Result<String> {
+    Ok(clinicdesk_core::locale_for_time_zone(&time_zone).to_owned())
+}
+
+/// The IANA time zone names a clinic can choose from, sorted.
+#[tauri::command]
+pub async fn time_zone_names() -> Result<Vec<String>> {
+    Ok(clinicdesk_core::time_zone_names())
+}
+
+/// Changes how the clinic writes dates, times and numbers (administrators; audited, synced).
+#[tauri::command]
+pub async fn set_clinic_locale(state: State<'_, AppState>, locale: String) -> Result<()> {
+    state
+        .with_session(move |session| session.set_clinic_locale(&locale))
         .await
 }
 

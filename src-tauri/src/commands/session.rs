@@ -28,6 +28,8 @@ pub struct SessionInfo {
     pub store_damage: Option<DamageMark>,
     /// The clinic's time zone: every date and time on screen is the clinic's.
     pub clinic_time_zone: String,
+    /// How the clinic writes dates, times and numbers (a BCP 47 tag such as `de-DE`).
+    pub clinic_locale: String,
 }
 
 /// What the first-run screen shows once.
@@ -42,6 +44,8 @@ pub struct FirstRun {
 pub struct FirstRunRequest {
     pub clinic_name: String,
     pub time_zone: String,
+    /// One of the offered locales; empty: the time zone's.
+    pub locale: String,
     pub admin_username: String,
     pub admin_display_name: String,
     pub admin_password: String,
@@ -57,6 +61,9 @@ fn session_info(session: &mut Session) -> Result<SessionInfo> {
         clinic_time_zone: session
             .clinic_time_zone()
             .unwrap_or_else(|_| "UTC".to_owned()),
+        clinic_locale: session
+            .clinic_locale()
+            .unwrap_or_else(|_| "en-GB".to_owned()),
     })
 }
 
@@ -90,6 +97,7 @@ pub async fn create_clinic(
                 InitRequest {
                     clinic_name: request.clinic_name,
                     time_zone: request.time_zone,
+                    locale: Some(request.locale),
                     admin_username: request.admin_username,
                     admin_display_name: request.admin_display_name,
                     admin_password: SlotSecret::new(request.admin_password),

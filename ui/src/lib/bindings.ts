@@ -197,6 +197,12 @@ vitals_today: string | null,
  */
 mine: boolean, };
 
+export type LocaleChoice = { 
+/**
+ * A BCP 47 tag such as `de-DE`.
+ */
+code: string, name: string, };
+
 export type VitalKind = "systolic" | "diastolic" | "heart_rate" | "respiratory_rate" | "temperature" | "oxygen_saturation" | "weight" | "height" | "bmi" | "pain";
 
 export type Interpretation = "normal" | "low" | "high" | "critical_low" | "critical_high";
@@ -231,11 +237,19 @@ store_damage: DamageMark | null,
 /**
  * The clinic's time zone: every date and time on screen is the clinic's.
  */
-clinic_time_zone: string, };
+clinic_time_zone: string, 
+/**
+ * How the clinic writes dates, times and numbers (a BCP 47 tag such as `de-DE`).
+ */
+clinic_locale: string, };
 
 export type FirstRun = { recovery_key: string, administrator: SessionUser, };
 
-export type FirstRunRequest = { clinic_name: string, time_zone: string, admin_username: string, admin_display_name: string, admin_password: string, };
+export type FirstRunRequest = { clinic_name: string, time_zone: string, 
+/**
+ * One of the offered locales; empty: the time zone's.
+ */
+locale: string, admin_username: string, admin_display_name: string, admin_password: string, };
 
 export type DemoStaffMember = { username: string, role: Role, temporary_password: string, };
 

@@ -54,6 +54,8 @@ export const commands = {
   listUsers: () => call<Array<B.UserSummary>>("list_users", {}),
   /** Fills a new clinic with demo data and demo staff; returns their one-time passwords. The generation runs on its own connection, without holding the session. */
   loadDemoData: () => call<B.DemoLoaded>("load_demo_data", {}),
+  /** The locale a clinic in `time_zone` writes by unless it chooses another. */
+  localeForTimeZone: (timeZone: string) => call<string>("locale_for_time_zone", { timeZone }),
   /** Unlocks the store with this user's password (a previous session is logged off). */
   login: (username: string, password: string) => call<B.SessionInfo>("login", { username, password }),
   logoff: (idle: boolean) => call<null>("logoff", { idle }),
@@ -61,6 +63,8 @@ export const commands = {
   markObservationInError: (observationId: B.ObservationId, reason: string) => call<null>("mark_observation_in_error", { observationId, reason }),
   /** The provider's first free start at or after `from_local`. */
   nextFreeSlot: (providerId: B.ProviderId, minutes: number, fromLocal: string) => call<string | null>("next_free_slot", { providerId, minutes, fromLocal }),
+  /** The locales a clinic can write its dates, times and numbers by (no sign-in needed: first run). */
+  offeredLocales: () => call<Array<B.LocaleChoice>>("offered_locales", {}),
   /** Opens a chart (audited). */
   openChart: (mrn: string) => call<B.Chart>("open_chart", { mrn }),
   /** What going back to `moment` would undo, before it is done. */
@@ -93,6 +97,8 @@ export const commands = {
   securitySettings: () => call<B.SecuritySettings>("security_settings", {}),
   setAppointmentStatus: (id: B.AppointmentId, status: B.AppointmentStatus, reason: string | null) => call<B.Appointment>("set_appointment_status", { id, status, reason }),
   setBackupSettings: (settings: B.BackupSettings) => call<B.BackupSettings>("set_backup_settings", { settings }),
+  /** Changes how the clinic writes dates, times and numbers (administrators; audited, synced). */
+  setClinicLocale: (locale: string) => call<null>("set_clinic_locale", { locale }),
   /** Restricts a chart to its care team, or lifts the restriction. */
   setPatientRestricted: (mrn: string, restricted: boolean) => call<null>("set_patient_restricted", { mrn, restricted }),
   setSecuritySettings: (settings: B.SecuritySettings) => call<null>("set_security_settings", { settings }),
@@ -109,6 +115,8 @@ export const commands = {
   syncNow: () => call<B.SyncOutcome>("sync_now", {}),
   /** The header's sync status, for everyone signed in. */
   syncOverview: () => call<B.SyncOverview>("sync_overview", {}),
+  /** The IANA time zone names a clinic can choose from, sorted. */
+  timeZoneNames: () => call<Array<string>>("time_zone_names", {}),
   /** Today's appointments of the clinic with where each patient is (the landing screens). */
   todayBoard: () => call<Array<B.TodayEntry>>("today_board", {}),
   /** Any input in the window: resets the idle timer. Returns the seconds left. */

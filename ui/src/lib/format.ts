@@ -1,31 +1,22 @@
 // The clinic's conventions for dates, times and numbers, in one place: every screen formats
 // through these functions, in the clinic's time zone and locale, never the computer's.
 //
-// The locale follows the clinic's time zone (a Berlin clinic writes 01.12.2026, 10:05; a London
-// one 1 Dec 2026, 10:05; a New York one Dec 1, 2026, 10:05 AM) until the clinic chooses its own.
+// The clinic chooses its locale at first run (a Berlin clinic writes 01.12.2026, 10:05; a London
+// one 1 Dec 2026, 10:05; a New York one Dec 1, 2026, 10:05 AM); the core keeps it and the
+// default that follows from the time zone (crates/clinicdesk-core/src/clinic_locale.rs).
 
 export type Conventions = { locale: string; timeZone: string };
 
-/** The locale a clinic in `timeZone` writes by (docs/reference.md, "Dates, times and numbers"). */
-export function localeForTimeZone(timeZone: string): string {
-  const byZone: Record<string, string> = {
-    "Europe/Berlin": "de-DE", "Europe/Vienna": "de-AT", "Europe/Zurich": "de-CH", "Europe/London": "en-GB",
-    "Europe/Dublin": "en-IE", "Europe/Paris": "fr-FR", "Europe/Madrid": "es-ES", "Europe/Rome": "it-IT",
-    "Europe/Amsterdam": "nl-NL", "Europe/Brussels": "nl-BE", "Europe/Lisbon": "pt-PT", "Europe/Warsaw": "pl-PL",
-    "Europe/Stockholm": "sv-SE", "Europe/Oslo": "nb-NO", "Europe/Copenhagen": "da-DK", "Europe/Helsinki": "fi-FI",
-    "Australia/Sydney": "en-AU", "Australia/Melbourne": "en-AU", "Pacific/Auckland": "en-NZ", "Asia/Kolkata": "en-IN",
-    "America/Toronto": "en-CA", "America/Vancouver": "en-CA", "America/Mexico_City": "es-MX", "America/Sao_Paulo": "pt-BR",
-  };
-  if (byZone[timeZone]) return byZone[timeZone];
-  if (timeZone.startsWith("America/") || timeZone.startsWith("US/")) return "en-US";
-  return "en-GB";
-}
-
 let current: Conventions = { locale: "en-GB", timeZone: "UTC" };
 
-/** Sets the conventions every formatter uses (at sign-in, from the clinic's time zone). */
-export function useClinicConventions(timeZone: string): void {
-  current = { locale: localeForTimeZone(timeZone), timeZone };
+/** Sets the conventions every formatter uses (at sign-in, and when an administrator changes them). */
+export function useClinicConventions(timeZone: string, locale: string): void {
+  current = { locale, timeZone };
+}
+
+/** The clinic's time zone, as the formatters use it. */
+export function clinicTimeZone(): string {
+  return current.timeZone;
 }
 
 /** The clinic's locale, for components that format by themselves (the calendar). */
@@ -60,4 +51,28 @@ export function formatCalendarDate(day: string, conventions: Conventions = curre
 /** A count or a measured value: "1.234,5" or "1,234.5". */
 export function formatNumber(value: number, conventions: Conventions = current, decimals?: number): string {
   return new Intl.NumberFormat(conventions.locale, decimals === undefined ? {} : { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value);
+}
+
+/** The moment (UTC, ISO 8601) a calendar day `YYYY-MM-DD` begins in the clinic's time zone, or
+ *  `null` if `day` is not such a day. `daysLater` moves to a later day first (1: the day's end). */
+export function startOfClinicDay(day: string, daysLater = 0, conventions: Conventions = current): string | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day.trim());
+  if (!match) return null;
+  const [year, month, date] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const wall = Date.UTC(year, month - 1, date + daysLater);
+  const check = new Date(Date.UTC(year, month - 1, date));
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== date) return null;
+  // The zone's offset at that wall-clock time, read back through Intl (twice: the offset at the
+  // guess may differ from the one at the answer across a clock change).
+  const offsetAt = (moment: number) => {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-US", { timeZone: conventions.timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+        .formatToParts(new Date(moment))
+        .map((part) => [part.type, part.value]),
+    );
+    return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) - moment;
+  };
+  let moment = wall - offsetAt(wall);
+  moment = wall - offsetAt(moment);
+  return new Date(moment).toISOString();
 }
