@@ -1,12 +1,13 @@
 //! Scheduling: no double booking (also when the code is bypassed), series booked whole or not at
 //! all, working hours with an explicit override, statuses, next free slot, and local times that
-//! stay put across a daylight-saving change.
+//! stay put across a daylight-saving change; the clinic's locale for writing them.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use clinicdesk_core::AuditFilter;
 use clinicdesk_core::{
     AppointmentStatus, BookingRequest, ErrorCode, ProviderId, Repeat, RepeatedHour, Session,
 };
-use clinicdesk_tests::Clinic;
+use clinicdesk_tests::{Clinic, ADMIN};
 
 fn at(day: (i32, u32, u32), hour: u32, minute: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(day.0, day.1, day.2)
@@ -95,8 +96,18 @@ fn double_booking_a_provider_or_a_patient_is_refused_by_the_code_and_by_the_stor
         .err()
         .unwrap();
     assert_eq!(provider_clash.code, ErrorCode::Conflict);
+    // The refusal names who is booked then, and offers the provider's next free times.
     assert!(
-        provider_clash.message.contains("Dr. Cole already sees"),
+        provider_clash.message.contains("Dr. Cole already sees")
+            && provider_clash.message.contains("Okafor")
+            && provider_clash.message.contains(&format!("(MRN {patient})")),
+        "{}",
+        provider_clash.message
+    );
+    assert!(
+        provider_clash
+            .message
+            .ends_with("Free instead: 2026-11-03 09:30, 2026-11-03 10:00, 2026-11-03 10:30"),
         "{}",
         provider_clash.message
     );
@@ -229,7 +240,7 @@ fn a_series_with_one_clash_books_none_of_it() {
     let refused = frank.book_appointment(&series).err().unwrap();
     assert_eq!(refused.code, ErrorCode::Conflict);
     assert!(
-        refused.message.contains("nothing in the series was booked")
+        refused.message.contains("Nothing in the series was booked")
             && refused.message.contains("2026-11-24 10:00"),
         "{}",
         refused.message
@@ -611,4 +622,43 @@ fn each_role_starts_on_todays_work_with_where_each_patient_is() {
     let front = flows(&mut frank);
     assert_eq!(front[0].1, ReadyForClinician);
     assert_eq!(front[0].2, None, "the front desk reads no vital signs");
+}
+
+#[test]
+fn a_clinic_writes_by_its_time_zones_locale_until_an_administrator_chooses_another() {
+    let clinic = Clinic::with_staff();
+    // Made in Europe/Berlin with no locale chosen: German conventions.
+    assert_eq!(clinic.staff("frank").clinic_locale().unwrap(), "de-DE");
+
+    let mut admin = clinic.admin();
+    admin.set_clinic_locale("en-GB").unwrap();
+    assert_eq!(clinic.staff("nurse.joy").clinic_locale().unwrap(), "en-GB");
+    let entries = admin
+        .audit_list(&AuditFilter {
+            action: Some("settings.clinic_locale".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .entries;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].username.as_deref(), Some(ADMIN));
+    let details: serde_json::Value = serde_json::from_str(&entries[0].details).unwrap();
+    assert_eq!(details["before"], "de-DE");
+    assert_eq!(details["after"], "en-GB");
+
+    // Not a locale on offer: refused with the field named, nothing changed.
+    let refused = admin.set_clinic_locale("klingon").unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput);
+    assert_eq!(refused.field.as_deref(), Some("locale"));
+    // Not an administrator: refused, nothing changed.
+    let denied = clinic.staff("mona").set_clinic_locale("en-US").unwrap_err();
+    assert_eq!(denied.code, ErrorCode::PermissionDenied);
+    assert_eq!(clinic.staff("frank").clinic_locale().unwrap(), "en-GB");
+
+    // A store made before the setting existed (no locale stored) follows its time zone.
+    clinic
+        .raw_store()
+        .execute("UPDATE clinics SET locale = NULL", [])
+        .unwrap();
+    assert_eq!(clinic.staff("frank").clinic_locale().unwrap(), "de-DE");
 }

@@ -392,8 +392,9 @@ fn clashes(
         .map(|a| {
             if a.provider_id == *provider_id {
                 format!(
-                    "{} already sees MRN {} from {} to {}",
+                    "{} already sees {} (MRN {}) from {} to {}",
                     a.provider_name,
+                    a.patient_name,
                     a.mrn,
                     a.local_start,
                     &a.local_end[11..]
@@ -900,11 +901,19 @@ impl Session {
         }
         if !problems.is_empty() {
             let what = if request.repeat.is_some() {
-                "nothing in the series was booked"
+                "Nothing in the series was booked"
             } else {
-                "nothing was booked"
+                "Nothing was booked"
             };
-            return Err(Error::conflict(format!("{what}: {}", problems.join("; "))));
+            let mut message = format!("{what}: {}", problems.join("; "));
+            if request.repeat.is_none() {
+                message.push_str(&self.free_times_instead(
+                    &request.provider_id,
+                    minutes,
+                    request.starts_local,
+                )?);
+            }
+            return Err(Error::conflict(message));
         }
         let ids = self.write(|transaction| {
             let series_id = match request.repeat {
@@ -1045,7 +1054,15 @@ impl Session {
             Some(id),
         )?;
         if !clash.is_empty() {
-            return Err(Error::conflict(format!("not moved: {}", clash.join("; "))));
+            let offered = self.free_times_instead(
+                &current.provider_id,
+                u32::try_from(length.num_minutes()).unwrap_or(15),
+                new_start_local,
+            )?;
+            return Err(Error::conflict(format!(
+                "Not moved: {}{offered}",
+                clash.join("; ")
+            )));
         }
         let by = self.user().id.to_string();
         self.write(|transaction| {
@@ -1167,6 +1184,45 @@ impl Session {
                 )
             })
             .collect())
+    }
+
+    /// Up to `count` starts, from `from_local` on, when the provider works and is free for
+    /// `minutes`, each after the one before has ended (for a refused booking or a conflict).
+    pub(crate) fn next_free_slots(
+        &mut self,
+        provider_id: &ProviderId,
+        minutes: u32,
+        from_local: NaiveDateTime,
+        count: usize,
+    ) -> Result<Vec<NaiveDateTime>> {
+        let mut from = from_local;
+        let mut slots = Vec::new();
+        while slots.len() < count {
+            let Some(slot) = self.next_free_slot(provider_id, minutes, from)? else {
+                break;
+            };
+            slots.push(slot);
+            from = slot + Duration::minutes(i64::from(minutes.max(5)));
+        }
+        Ok(slots)
+    }
+
+    /// What a refused booking offers instead: the provider's next three free times.
+    fn free_times_instead(
+        &mut self,
+        provider_id: &ProviderId,
+        minutes: u32,
+        from_local: NaiveDateTime,
+    ) -> Result<String> {
+        let slots = self.next_free_slots(provider_id, minutes, from_local, 3)?;
+        if slots.is_empty() {
+            return Ok(". The provider has no free time in the next 90 days".to_owned());
+        }
+        let times: Vec<String> = slots
+            .iter()
+            .map(|slot| slot.format("%Y-%m-%d %H:%M").to_string())
+            .collect();
+        Ok(format!(". Free instead: {}", times.join(", ")))
     }
 
     /// The first start, at or after `from_local`, when the provider works and is free for

@@ -1194,12 +1194,9 @@ impl Session {
                 .to_owned(),
         );
         let zone = self.zone()?;
-        let mut from = starts.with_timezone(&zone).naive_local();
+        let from = starts.with_timezone(&zone).naive_local();
         let mut slots = Vec::new();
-        while slots.len() < count {
-            let Some(slot) = self.next_free_slot(&provider, minutes, from)? else {
-                break;
-            };
+        for slot in self.next_free_slots(&provider, minutes, from, count)? {
             let starts_at = crate::scheduling::local_to_utc(
                 zone,
                 slot,
@@ -1209,7 +1206,6 @@ impl Session {
                 local: slot.format("%Y-%m-%dT%H:%M").to_string(),
                 starts_at: format_timestamp(starts_at),
             });
-            from = slot + chrono::Duration::minutes(i64::from(minutes.max(5)));
         }
         Ok(slots)
     }
