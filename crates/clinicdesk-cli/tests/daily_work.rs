@@ -162,7 +162,7 @@ fn register_book_check_in_record_vitals_and_write_a_note() {
     );
     assert_eq!(implausible.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&implausible.stderr)
-        .contains("heart rate 400 /min is outside the plausible range 20–300 /min"));
+        .contains("Heart rate 400 /min is outside the plausible range 20–300 /min"));
     let set = cli.json(&with(
         &[
             "vitals",

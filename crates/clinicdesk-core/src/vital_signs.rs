@@ -424,7 +424,10 @@ mod tests {
                     .unwrap_or_else(|| panic!("{kind:?} {outside} accepted"));
                 let definition = kind.definition();
                 assert!(
-                    error.message.contains(definition.label),
+                    error
+                        .message
+                        .to_lowercase()
+                        .contains(&definition.label.to_lowercase()),
                     "{}",
                     error.message
                 );

@@ -198,7 +198,7 @@ impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
         Error {
             code,
-            message: message.into(),
+            message: sentence(message.into()),
             field: None,
         }
     }
@@ -272,7 +272,7 @@ impl Error {
 
     /// Prefixes the message with what was being done, keeping the code.
     pub fn context(mut self, doing: impl fmt::Display) -> Error {
-        self.message = format!("{doing}: {}", self.message);
+        self.message = sentence(format!("{doing}: {}", self.message));
         self
     }
 
@@ -293,6 +293,15 @@ impl From<std::io::Error> for Error {
     fn from(error: std::io::Error) -> Error {
         Error::unexpected(format!("file system error: {error}"))
     }
+}
+
+/// Every message reads as a sentence: it starts with a capital letter (one voice on every
+/// screen and in the CLI, whoever wrote the message).
+fn sentence(mut message: String) -> String {
+    if let Some(first) = message.chars().next().filter(char::is_ascii_lowercase) {
+        message.replace_range(..1, &first.to_ascii_uppercase().to_string());
+    }
+    message
 }
 
 #[cfg(test)]
@@ -321,11 +330,24 @@ mod tests {
     }
 
     #[test]
+    fn every_message_starts_as_a_sentence() {
+        let check = |error: Error, expected: &str| assert_eq!(error.message, expected);
+        check(Error::conflict("nothing was booked"), "Nothing was booked");
+        check(Error::not_found("\"x\" is unknown"), "\"x\" is unknown");
+        check(Error::unexpected("Already fine"), "Already fine");
+        check(Error::unexpected(""), "");
+        check(
+            Error::unexpected("no space left").context("writing the backup"),
+            "Writing the backup: No space left",
+        );
+    }
+
+    #[test]
     fn error_serialises_as_code_and_message() {
         let error = Error::invalid_input("pulse 400 is outside 20–300 /min");
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!(json["code"], "invalid_input");
-        assert_eq!(json["message"], "pulse 400 is outside 20–300 /min");
+        assert_eq!(json["message"], "Pulse 400 is outside 20–300 /min");
         assert!(json.get("field").is_none());
     }
 

@@ -146,6 +146,6 @@ fn a_failing_copy_leaves_the_store_unmigrated() {
         Err(clinicdesk_error::Error::unexpected("disk full"))
     })
     .unwrap_err();
-    assert_eq!(error.message, "disk full");
+    assert_eq!(error.message, "Disk full");
     assert_eq!(applied_schema_version(&connection).unwrap(), 1);
 }
