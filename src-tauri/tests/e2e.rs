@@ -23,7 +23,17 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
 
     // First run: the clinic, the administrator, the recovery key, demo data.
     app.fill("#clinic", "Riverside Family Clinic").await;
-    app.fill("#zone", "Europe/Berlin").await;
+    // The time zone from the searchable list; the locale follows it (German dates and numbers).
+    app.fill("#zone", "berl").await;
+    app.find("#zone-list option[value='Europe/Berlin']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_text("[data-testid=zone-chosen]", "Europe/Berlin")
+        .await;
+    app.wait_text("[data-testid=locale-example]", "1.234,5")
+        .await;
     app.fill("#admin-name", "Alex Admin").await;
     app.fill("#admin-password", "short").await;
     app.fill("#admin-repeat", "short").await;
@@ -269,18 +279,29 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.screenshot("10-nurse-flowsheet").await;
-    // A mistaken value is never edited: it is marked entered-in-error, with a reason, and stays visible.
-    app.find("button[aria-label='Mark weight 68 entered in error']")
+    // The flowsheet is a grid: the critical systolic value is marked in its cell.
+    app.find(
+        "table.flowsheet button.flag-critical_high[aria-label^='Systolic blood pressure 182']",
+    )
+    .await;
+    // A mistaken value is never edited: it is marked entered-in-error, with a reason, and stays
+    // visible, struck through, with the reason one click away.
+    app.find("table.flowsheet button[aria-label^='Body weight 68 ']")
         .await
         .click()
         .await
         .unwrap();
-    app.fill("input[id^=error-reason]", "weighed with coat and boots")
+    app.fill("#error-reason", "weighed with coat and boots")
         .await;
-    app.click("Mark in error").await;
+    app.click("Mark entered in error").await;
+    app.find("table.flowsheet button.in-error[aria-label^='Body weight 68 '][aria-label$='entered in error']")
+        .await
+        .click()
+        .await
+        .unwrap();
     app.wait_text(
-        "table.flowsheet",
-        "entered in error: weighed with coat and boots",
+        "[data-testid=picked-observation]",
+        "Entered in error: weighed with coat and boots",
     )
     .await;
     app.logoff().await;
