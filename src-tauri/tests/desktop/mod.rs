@@ -197,12 +197,56 @@ impl Desktop {
             )
             .await
             .expect("a painted frame");
+        self.check_accessibility(name).await;
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(self.shots.join(format!("{name}.png")), &png).unwrap();
         if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
             let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
             std::fs::create_dir_all(&docs).unwrap();
             std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+        }
+    }
+
+    /// Runs axe-core (the npm package in `ui/node_modules`) inside the real webview on the screen
+    /// on show, and fails on any serious or critical violation (WCAG 2 A and AA rules and axe's
+    /// best practices), naming the rule and the elements.
+    pub async fn check_accessibility(&self, screen: &str) {
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await
+            .expect("ask whether axe-core is loaded");
+        if loaded != serde_json::Value::Bool(true) {
+            let axe = std::fs::read_to_string(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../ui/node_modules/axe-core/axe.min.js"),
+            )
+            .expect("axe-core is installed (npm ci in ui/, which scripts/build-ui runs)");
+            self.client
+                .execute(&axe, vec![])
+                .await
+                .expect("axe-core loads in the webview");
+        }
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[0];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then((result) => done(result.violations
+                     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')})`)))
+                   .catch((error) => done([`axe-core failed: ${error}`]));",
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        let violations: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+        if !violations.is_empty() {
+            self.fail(format!(
+                "the screen {screen} has accessibility violations:\n{}",
+                violations.join("\n")
+            ))
+            .await;
         }
     }
 
