@@ -114,3 +114,36 @@ fn generated_patients_can_be_found_and_their_charts_opened() {
     let chart = cole.open_chart(&mrn).unwrap();
     assert_eq!(chart.demographics.family_name, family);
 }
+
+#[test]
+fn a_demo_patients_recorded_sex_agrees_with_their_name() {
+    let clinic = generate(11);
+    let store = clinic.raw_store();
+    let count = |sql: &str| -> i64 { store.query_row(sql, [], |row| row.get(0)).unwrap() };
+    let womens = "('Lisa', 'Emma', 'Maria', 'Sarah', 'Anna', 'Olivia', 'Mary', 'Sophia')";
+    let mens = "('Thomas', 'John', 'Peter', 'David', 'Paul', 'Liam', 'James', 'Lucas')";
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM patients WHERE given_name IN {womens} AND sex = 'male'"
+        )),
+        0
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM patients WHERE given_name IN {mens} AND sex = 'female'"
+        )),
+        0
+    );
+    // Not vacuous: both kinds of name are there, and so are "other" and "unknown".
+    assert!(
+        count(&format!(
+            "SELECT count(*) FROM patients WHERE given_name IN {womens}"
+        )) > 0
+    );
+    assert!(
+        count(&format!(
+            "SELECT count(*) FROM patients WHERE given_name IN {mens}"
+        )) > 0
+    );
+    assert!(count("SELECT count(*) FROM patients WHERE sex IN ('other', 'unknown')") > 0);
+}

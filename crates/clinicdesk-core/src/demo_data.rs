@@ -165,6 +165,63 @@ const GIVEN: &[&str] = &[
     "Liam",
     "Aoife",
 ];
+
+/// The names of [`GIVEN`] that are women's names: a demo patient's recorded sex agrees with
+/// their name (the others are men's names here).
+const FEMALE_GIVEN: &[&str] = &[
+    "Emma",
+    "Olivia",
+    "Ava",
+    "Sophia",
+    "Mia",
+    "Amelia",
+    "Harper",
+    "Ngozi",
+    "Amara",
+    "Fatima",
+    "Aisha",
+    "Leila",
+    "Mei",
+    "Hana",
+    "Yuki",
+    "Priya",
+    "Ananya",
+    "Sofia",
+    "Lucia",
+    "Camila",
+    "Valentina",
+    "Greta",
+    "Lena",
+    "Klara",
+    "Marie",
+    "Ingrid",
+    "Astrid",
+    "Anna",
+    "Maria",
+    "Mary",
+    "Linda",
+    "Patricia",
+    "Barbara",
+    "Susan",
+    "Karen",
+    "Nancy",
+    "Lisa",
+    "Sarah",
+    "Zoe",
+    "Ruth",
+    "Esther",
+    "Zainab",
+    "Nadia",
+    "Olga",
+    "Katya",
+    "Agnieszka",
+    "Ewa",
+    "Giulia",
+    "Francesca",
+    "Chiara",
+    "Siobhan",
+    "Aoife",
+];
 const FAMILY: &[&str] = &[
     "Smith",
     "Johnson",
@@ -643,8 +700,14 @@ fn insert_patients(
                 (given, family, birth)
             }
         };
-        let sex = ["female", "male", "female", "male", "other", "unknown"]
+        // Mostly the sex the name suggests; now and then "other" or "unknown", as registers hold.
+        let drawn = ["female", "male", "female", "male", "other", "unknown"]
             [rng.gen_range(0..6usize).min(rng.gen_range(0..6usize))];
+        let sex = match drawn {
+            "female" | "male" if FEMALE_GIVEN.contains(&given.as_str()) => "female",
+            "female" | "male" => "male",
+            other => other,
+        };
         let mut digits: Vec<u8> = (0..9).map(|_| rng.gen_range(0..10u8)).collect();
         digits[0] = rng.gen_range(1..10);
         let mut mrn: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
