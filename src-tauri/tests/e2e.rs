@@ -271,6 +271,12 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         saved.contains("body temperature 38"),
         "°F converted: {saved}"
     );
+    // The flowsheet is a grid: the critical systolic value is marked in its cell (the grid appears
+    // once the saved set has been read back).
+    app.find(
+        "table.flowsheet button.flag-critical_high[aria-label^='Systolic blood pressure 182']",
+    )
+    .await;
     app.client
         .execute(
             "document.querySelector('table.flowsheet').scrollIntoView({block: 'center'})",
@@ -279,11 +285,6 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.screenshot("10-nurse-flowsheet").await;
-    // The flowsheet is a grid: the critical systolic value is marked in its cell.
-    app.find(
-        "table.flowsheet button.flag-critical_high[aria-label^='Systolic blood pressure 182']",
-    )
-    .await;
     // A mistaken value is never edited: it is marked entered-in-error, with a reason, and stays
     // visible, struck through, with the reason one click away.
     app.find("table.flowsheet button[aria-label^='Body weight 68 ']")
