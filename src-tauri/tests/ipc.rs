@@ -282,6 +282,36 @@ fn answers_within_a_minute<T: Send + 'static>(call: impl FnOnce() -> T + Send + 
         .expect("the command did not answer while a sync and a backup were running")
 }
 
+/// A backup run as the app runs its jobs, stopped in its first progress report (so in the middle
+/// of reading the store) until the returned sender says go on; joined for its outcome.
+fn backup_paused_in_the_middle(
+    state: AppState,
+) -> (
+    std::thread::JoinHandle<clinicdesk_core::Result<clinicdesk_core::BackupFacts>>,
+    std::sync::mpsc::SyncSender<()>,
+) {
+    let (reached, in_the_middle) = std::sync::mpsc::sync_channel::<()>(0);
+    let (go_on, released) = std::sync::mpsc::sync_channel::<()>(0);
+    let backup = std::thread::spawn(move || {
+        let mut first = true;
+        tauri::async_runtime::block_on(state.with_job(
+            |session| session.prepare_backup(None),
+            move |job| {
+                job.run(&mut |_| {
+                    if std::mem::take(&mut first) {
+                        reached.send(()).unwrap();
+                        released.recv().unwrap();
+                    }
+                })
+            },
+        ))
+    });
+    in_the_middle
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the backup started");
+    (backup, go_on)
+}
+
 /// A central server that takes the connection and then says nothing until told to hang up: a
 /// sync against it waits on the network for as long as the test wants.
 struct SilentServer {
@@ -340,28 +370,8 @@ fn short_commands_answer_while_a_sync_waits_on_the_network_and_a_backup_runs() {
         .connected
         .recv_timeout(std::time::Duration::from_secs(60))
         .expect("the sync reached the server");
-    // The backup runs as the app runs it, and stops in its first progress report until told to
-    // go on: the test then knows the backup is in the middle of reading the store.
-    let (reached, in_the_middle) = std::sync::mpsc::sync_channel::<()>(0);
-    let (go_on, released) = std::sync::mpsc::sync_channel::<()>(0);
-    let state = shell.state();
-    let backup = std::thread::spawn(move || {
-        let mut first = true;
-        tauri::async_runtime::block_on(state.with_job(
-            |session| session.prepare_backup(None),
-            move |job| {
-                job.run(&mut |_| {
-                    if std::mem::take(&mut first) {
-                        reached.send(()).unwrap();
-                        released.recv().unwrap();
-                    }
-                })
-            },
-        ))
-    });
-    in_the_middle
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("the backup started");
+    // The backup runs as the app runs it, stopped in the middle of reading the store.
+    let (backup, go_on) = backup_paused_in_the_middle(shell.state());
 
     let window = shell.window.clone();
     let touched = answers_within_a_minute(move || call_on(&window, "touch", json!({})));
@@ -421,28 +431,9 @@ fn a_restore_waits_for_the_apps_own_running_backup_instead_of_being_refused() {
             json!({ "username": "mona", "password": STAFF_PASSWORD }),
         )
         .unwrap();
-    // A backup runs as the schedule runs it, and stops in its first progress report until told
-    // to go on: it has the store open on a connection of its own.
-    let (reached, in_the_middle) = std::sync::mpsc::sync_channel::<()>(0);
-    let (go_on, released) = std::sync::mpsc::sync_channel::<()>(0);
-    let state = shell.state();
-    let backup = std::thread::spawn(move || {
-        let mut first = true;
-        tauri::async_runtime::block_on(state.with_job(
-            |session| session.prepare_backup(None),
-            move |job| {
-                job.run(&mut |_| {
-                    if std::mem::take(&mut first) {
-                        reached.send(()).unwrap();
-                        released.recv().unwrap();
-                    }
-                })
-            },
-        ))
-    });
-    in_the_middle
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("the backup started");
+    // A backup runs as the schedule runs it, stopped in the middle: it has the store open on a
+    // connection of its own.
+    let (backup, go_on) = backup_paused_in_the_middle(shell.state());
 
     let window = shell.window.clone();
     let restore = std::thread::spawn(move || {

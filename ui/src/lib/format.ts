@@ -76,3 +76,8 @@ export function startOfClinicDay(day: string, daysLater = 0, conventions: Conven
   moment = wall - offsetAt(moment);
   return new Date(moment).toISOString();
 }
+
+/** How `conventions` write now and a number, for choosing a locale: "01.12.2026, 10:05 · 1.234,5". */
+export function conventionsExample(conventions: Conventions): string {
+  return `${formatDateTime(new Date(), conventions)} · ${formatNumber(1234.5, conventions, 1)}`;
+}
