@@ -72,6 +72,11 @@ impl Desktop {
             ])
             .env("CLINICDESK_DATA_DIR", data_dir)
             .env("CLINICDESK_WORKSTATION", "front-desk-1")
+            // WebKit's GPU compositing on, as WebKit's default, not the app's: with it off (how
+            // the app starts, for memory), WebKitWebDriver's screenshot never returns once the
+            // page has changed (WebKitGTK 2.50 under Xvfb; the page itself paints and answers).
+            // `scripts/bench-memory` drives the app as it starts, through sign-in.
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
             .envs(environment.iter().copied())
             .spawn()
             .expect("tauri-driver is installed (scripts/setup installs it)");
