@@ -405,6 +405,16 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
 fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
     let undo = match newest.version {
+        9 => {
+            "DROP TABLE allergies; DROP TABLE allergy_confirmations; DROP TABLE medications;
+             DROP TABLE medication_reviews; DROP TABLE problems;
+             DELETE FROM role_permissions WHERE permission IN ('allergies.read', 'allergies.write',
+                 'allergies.flag', 'medications.read', 'medications.write', 'medications.review',
+                 'problems.read', 'problems.write');
+             DELETE FROM permissions WHERE code IN ('allergies.read', 'allergies.write',
+                 'allergies.flag', 'medications.read', 'medications.write', 'medications.review',
+                 'problems.read', 'problems.write');"
+        }
         8 => {
             "DROP TRIGGER clinics_journal_insert;
              DROP TRIGGER clinics_journal_update;

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use clinicdesk_core::{
-    AppointmentId, AppointmentStatus, AuditFilter, BookingRequest, DemographicsChange, ErrorCode,
-    GrantId, NewPatient, NoteKind, ObservationId, ProviderId, Registration, Result, Role,
-    SecuritySettings, Session, Sex, VitalKind, VitalReading,
+    AllergyCategory, AllergyDetails, AllergyId, AllergyStatus, AppointmentId, AppointmentStatus,
+    AuditFilter, BookingRequest, DemographicsChange, ErrorCode, GrantId, MedicationDetails,
+    MedicationId, MedicationStatus, NewPatient, NoteKind, ObservationId, ProblemDetails, ProblemId,
+    ProblemStatus, ProviderId, Registration, Result, Role, SecuritySettings, Session, Sex,
+    VitalKind, VitalReading,
 };
 use clinicdesk_keyslot::KeySlotFile;
 use clinicdesk_store::rusqlite::{types::ValueRef, Connection};
@@ -36,6 +38,9 @@ struct Fixture {
     arrived: HashMap<&'static str, AppointmentId>,
     deletable: HashMap<&'static str, String>,
     observation: HashMap<&'static str, ObservationId>,
+    /// Per role: an allergy, a medication and a problem to change, and one of each to mark in
+    /// error (keys like "allergy to change").
+    safety_facts: HashMap<(&'static str, &'static str), String>,
     /// A backup of the fixture, made by the manager.
     backup_file: String,
 }
@@ -278,6 +283,99 @@ fn operations() -> Vec<Operation> {
             name: "mark in error",
             allowed: &["clinician", "nurse"],
             run: |s, f, role| s.mark_observation_in_error(&f.observation[role], "wrong patient"),
+        },
+        Operation {
+            name: "allergy badge",
+            allowed: &["clinician", "nurse", "front_desk"],
+            run: |s, f, _| s.allergy_state(&f.open_mrn).map(drop),
+        },
+        Operation {
+            name: "read allergies",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.allergies(&f.open_mrn).map(drop),
+        },
+        Operation {
+            name: "record allergy",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.record_allergy(&f.open_mrn, &allergy()).map(drop),
+        },
+        Operation {
+            name: "change allergy",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| {
+                let id = AllergyId::parse(&f.safety_facts[&("allergy to change", role)])?;
+                s.update_allergy(&id, &allergy())
+            },
+        },
+        Operation {
+            name: "allergy in error",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| {
+                let id = AllergyId::parse(&f.safety_facts[&("allergy in error", role)])?;
+                s.mark_allergy_in_error(&id, "wrong patient")
+            },
+        },
+        Operation {
+            name: "no known allergies",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.confirm_no_known_allergies(&f.duplicate_mrn),
+        },
+        Operation {
+            name: "read medications",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.medications(&f.open_mrn).map(drop),
+        },
+        Operation {
+            name: "record medication",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.record_medication(&f.open_mrn, &medication()).map(drop),
+        },
+        Operation {
+            name: "change medication",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| {
+                let id = MedicationId::parse(&f.safety_facts[&("medication to change", role)])?;
+                s.update_medication(&id, &medication())
+            },
+        },
+        Operation {
+            name: "medication in error",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| {
+                let id = MedicationId::parse(&f.safety_facts[&("medication in error", role)])?;
+                s.mark_medication_in_error(&id, "wrong patient")
+            },
+        },
+        Operation {
+            name: "review medications",
+            allowed: &["clinician"],
+            run: |s, f, _| s.review_medications(&f.open_mrn),
+        },
+        Operation {
+            name: "read problems",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.problems(&f.open_mrn).map(drop),
+        },
+        Operation {
+            name: "record problem",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, _| s.record_problem(&f.open_mrn, &problem()).map(drop),
+        },
+        Operation {
+            name: "change problem",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| {
+                let id = ProblemId::parse(&f.safety_facts[&("problem to change", role)])?;
+                s.update_problem(&id, &problem())
+            },
+        },
+        Operation {
+            name: "problem in error",
+            allowed: &["clinician", "nurse"],
+            run: |s, f, role| {
+                let id = ProblemId::parse(&f.safety_facts[&("problem in error", role)])?;
+                s.mark_problem_in_error(&id, "wrong patient")
+            },
         },
         Operation {
             name: "clinical note",
@@ -623,9 +721,29 @@ fn fixture(clinic: &Clinic) -> Fixture {
         .request_emergency_access(&restricted_mrn, "chest pain, care team unreachable")
         .unwrap();
     let mut observation = HashMap::new();
+    let mut safety_facts = HashMap::new();
     for (role, _) in ROLES {
         let set = cole.record_vitals(&open_mrn, &vitals(), None).unwrap();
         observation.insert(role, set.observations[0].id.clone());
+        for keys in [
+            [
+                "allergy to change",
+                "medication to change",
+                "problem to change",
+            ],
+            [
+                "allergy in error",
+                "medication in error",
+                "problem in error",
+            ],
+        ] {
+            let allergy = cole.record_allergy(&open_mrn, &allergy()).unwrap();
+            let medication = cole.record_medication(&open_mrn, &medication()).unwrap();
+            let problem = cole.record_problem(&open_mrn, &problem()).unwrap();
+            safety_facts.insert((keys[0], role), allergy.to_string());
+            safety_facts.insert((keys[1], role), medication.to_string());
+            safety_facts.insert((keys[2], role), problem.to_string());
+        }
     }
     drop(cole);
     let backup_file = clinic
@@ -645,6 +763,44 @@ fn fixture(clinic: &Clinic) -> Fixture {
         arrived,
         deletable,
         observation,
+        safety_facts,
+    }
+}
+
+fn allergy() -> AllergyDetails {
+    AllergyDetails {
+        substance: "Penicillin".into(),
+        substance_code: None,
+        category: AllergyCategory::Medication,
+        reaction: Some("Hives".into()),
+        severity: None,
+        criticality: None,
+        onset: None,
+        status: AllergyStatus::Active,
+    }
+}
+
+fn medication() -> MedicationDetails {
+    MedicationDetails {
+        name: "Metformin".into(),
+        code: None,
+        dose: Some("500 mg".into()),
+        route: None,
+        frequency: None,
+        started_on: None,
+        stopped_on: None,
+        reason: None,
+        status: MedicationStatus::Active,
+    }
+}
+
+fn problem() -> ProblemDetails {
+    ProblemDetails {
+        description: "Asthma".into(),
+        icd10_code: Some("J45.9".into()),
+        onset: None,
+        resolved_on: None,
+        status: ProblemStatus::Active,
     }
 }
 

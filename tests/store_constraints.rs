@@ -86,6 +86,10 @@ const NOT_TYPED: &[(&str, &str)] = &[
         "written by sync: `stale` or the name of the server's constraint",
     ),
     (
+        "problems.icd10_code",
+        "an ICD-10 code, checked by its shape (E11, E11.65)",
+    ),
+    (
         "users.password_verifier",
         "computed by the core from a password, never typed",
     ),
@@ -427,6 +431,184 @@ const RULES: &[Beyond] = &[
         run: |desk, s| {
             let id = desk.observation(s);
             s.mark_observation_in_error(&id, "  ")
+        },
+    },
+    Beyond {
+        rule: "allergies.substance: length(trim(substance)) BETWEEN 1 AND 200",
+        field: "substance",
+        as_user: "nurse.joy",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::AllergyDetails {
+                substance: "Latex".into(),
+                substance_code: None,
+                category: clinicdesk_core::AllergyCategory::Environment,
+                reaction: None,
+                severity: None,
+                criticality: None,
+                onset: None,
+                status: clinicdesk_core::AllergyStatus::Active,
+            };
+            details.substance = text(201);
+            s.record_allergy(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "allergies.substance_code: length(substance_code) BETWEEN 1 AND 64",
+        field: "code",
+        as_user: "nurse.joy",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::AllergyDetails {
+                substance: "Latex".into(),
+                substance_code: None,
+                category: clinicdesk_core::AllergyCategory::Environment,
+                reaction: None,
+                severity: None,
+                criticality: None,
+                onset: None,
+                status: clinicdesk_core::AllergyStatus::Active,
+            };
+            details.substance_code = Some(text(65));
+            s.record_allergy(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "allergies.reaction: length(reaction) <= 500",
+        field: "reaction",
+        as_user: "nurse.joy",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::AllergyDetails {
+                substance: "Latex".into(),
+                substance_code: None,
+                category: clinicdesk_core::AllergyCategory::Environment,
+                reaction: None,
+                severity: None,
+                criticality: None,
+                onset: None,
+                status: clinicdesk_core::AllergyStatus::Active,
+            };
+            details.reaction = Some(text(501));
+            s.record_allergy(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "medications.name: length(trim(name)) BETWEEN 1 AND 200",
+        field: "name",
+        as_user: "dr.cole",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::MedicationDetails {
+                name: "Metformin".into(),
+                code: None,
+                dose: None,
+                route: None,
+                frequency: None,
+                started_on: None,
+                stopped_on: None,
+                reason: None,
+                status: clinicdesk_core::MedicationStatus::Active,
+            };
+            details.name = text(201);
+            s.record_medication(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "medications.dose: length(dose) <= 100",
+        field: "dose",
+        as_user: "dr.cole",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::MedicationDetails {
+                name: "Metformin".into(),
+                code: None,
+                dose: None,
+                route: None,
+                frequency: None,
+                started_on: None,
+                stopped_on: None,
+                reason: None,
+                status: clinicdesk_core::MedicationStatus::Active,
+            };
+            details.dose = Some(text(101));
+            s.record_medication(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "medications.frequency: length(frequency) <= 100",
+        field: "frequency",
+        as_user: "dr.cole",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::MedicationDetails {
+                name: "Metformin".into(),
+                code: None,
+                dose: None,
+                route: None,
+                frequency: None,
+                started_on: None,
+                stopped_on: None,
+                reason: None,
+                status: clinicdesk_core::MedicationStatus::Active,
+            };
+            details.frequency = Some(text(101));
+            s.record_medication(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "medications.reason: length(reason) <= 200",
+        field: "reason",
+        as_user: "dr.cole",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::MedicationDetails {
+                name: "Metformin".into(),
+                code: None,
+                dose: None,
+                route: None,
+                frequency: None,
+                started_on: None,
+                stopped_on: None,
+                reason: None,
+                status: clinicdesk_core::MedicationStatus::Active,
+            };
+            details.reason = Some(text(201));
+            s.record_medication(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "problems.description: length(trim(description)) BETWEEN 1 AND 200",
+        field: "description",
+        as_user: "dr.cole",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::ProblemDetails {
+                description: "Asthma".into(),
+                icd10_code: None,
+                onset: None,
+                resolved_on: None,
+                status: clinicdesk_core::ProblemStatus::Active,
+            };
+            details.description = text(201);
+            s.record_problem(&mrn, &details).map(|_| ())
+        },
+    },
+    Beyond {
+        rule: "problems.icd10_code: an ICD-10 code's shape",
+        field: "icd10_code",
+        as_user: "dr.cole",
+        run: |desk, s| {
+            let mrn = desk.mrn.clone();
+            let mut details = clinicdesk_core::ProblemDetails {
+                description: "Asthma".into(),
+                icd10_code: None,
+                onset: None,
+                resolved_on: None,
+                status: clinicdesk_core::ProblemStatus::Active,
+            };
+            details.icd10_code = Some("E11.123456".into());
+            s.record_problem(&mrn, &details).map(|_| ())
         },
     },
     Beyond {

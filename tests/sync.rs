@@ -415,6 +415,70 @@ fn the_same_slot_booked_offline_on_two_workstations_is_kept_once_and_the_other_i
 }
 
 #[test]
+fn no_known_allergies_and_an_allergy_recorded_offline_on_two_workstations_both_arrive_and_the_chart_says_so(
+) {
+    let group = group();
+    let mut frank = group.desk.staff("frank");
+    let ada = register(&mut frank, "Ada", "Lovelace", "1985-12-10");
+    drop(frank);
+    group.desk.sync();
+    group.nurses.sync();
+    // Offline, each in their room: one asks and hears "none", the other records penicillin.
+    group
+        .desk
+        .staff("nurse.joy")
+        .confirm_no_known_allergies(&ada)
+        .unwrap();
+    let penicillin = clinicdesk_core::AllergyDetails {
+        substance: "Penicillin".into(),
+        substance_code: None,
+        category: clinicdesk_core::AllergyCategory::Medication,
+        reaction: Some("Hives".into()),
+        severity: None,
+        criticality: None,
+        onset: None,
+        status: clinicdesk_core::AllergyStatus::Active,
+    };
+    group
+        .nurses
+        .staff("dr.cole")
+        .record_allergy(&ada, &penicillin)
+        .unwrap();
+    group.desk.sync();
+    group.nurses.sync();
+    group.desk.sync();
+    assert_eq!(rows(&group.desk), rows(&group.nurses));
+    // Neither pull was refused; both workstations show the allergy, flagged as contradicted.
+    for workstation in [&group.desk, &group.nurses] {
+        let state = workstation.staff("nurse.joy").allergy_state(&ada).unwrap();
+        assert_eq!(
+            state,
+            clinicdesk_core::AllergyState::HasAllergies {
+                count: 1,
+                substances: vec!["Penicillin".into()],
+                contradicted_by_confirmation: true
+            }
+        );
+    }
+    // A nurse settles it with the patient: recording the allergy again withdraws the confirmation.
+    let mut joy = group.desk.staff("nurse.joy");
+    let id = joy.allergies(&ada).unwrap().allergies[0].id.clone();
+    joy.update_allergy(&id, &penicillin).unwrap();
+    drop(joy);
+    group.desk.sync();
+    group.nurses.sync();
+    let state = group.nurses.staff("dr.cole").allergy_state(&ada).unwrap();
+    assert_eq!(
+        state,
+        clinicdesk_core::AllergyState::HasAllergies {
+            count: 1,
+            substances: vec!["Penicillin".into()],
+            contradicted_by_confirmation: false
+        }
+    );
+}
+
+#[test]
 fn a_push_whose_acknowledgement_was_lost_is_applied_once() {
     let group = group();
     let mut frank = group.desk.staff("frank");

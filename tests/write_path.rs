@@ -195,6 +195,79 @@ fn every_synced_write_has_one_outbox_row_per_changed_row_and_an_audit_entry() {
         )
         .unwrap();
     });
+    let penicillin = clinicdesk_core::AllergyDetails {
+        substance: "Penicillin".into(),
+        substance_code: None,
+        category: clinicdesk_core::AllergyCategory::Medication,
+        reaction: None,
+        severity: None,
+        criticality: None,
+        onset: None,
+        status: clinicdesk_core::AllergyStatus::Active,
+    };
+    let metformin = clinicdesk_core::MedicationDetails {
+        name: "Metformin".into(),
+        code: None,
+        dose: Some("500 mg".into()),
+        route: None,
+        frequency: None,
+        started_on: None,
+        stopped_on: None,
+        reason: None,
+        status: clinicdesk_core::MedicationStatus::Active,
+    };
+    let asthma = clinicdesk_core::ProblemDetails {
+        description: "Asthma".into(),
+        icd10_code: Some("J45.9".into()),
+        onset: None,
+        resolved_on: None,
+        status: clinicdesk_core::ProblemStatus::Active,
+    };
+    check(&clinic, "nurse.joy", "confirm no known allergies", |s| {
+        s.confirm_no_known_allergies(&mrn).unwrap();
+    });
+    let allergy = std::cell::RefCell::new(None);
+    check(
+        &clinic,
+        "nurse.joy",
+        "record an allergy (withdrawing the confirmation)",
+        |s| {
+            *allergy.borrow_mut() = Some(s.record_allergy(&mrn, &penicillin).unwrap());
+        },
+    );
+    let allergy = allergy.into_inner().unwrap();
+    check(&clinic, "nurse.joy", "change an allergy", |s| {
+        s.update_allergy(&allergy, &penicillin).unwrap();
+    });
+    check(&clinic, "nurse.joy", "mark an allergy in error", |s| {
+        s.mark_allergy_in_error(&allergy, "wrong patient").unwrap();
+    });
+    let medication = std::cell::RefCell::new(None);
+    check(&clinic, "nurse.joy", "record a medication", |s| {
+        *medication.borrow_mut() = Some(s.record_medication(&mrn, &metformin).unwrap());
+    });
+    let medication = medication.into_inner().unwrap();
+    check(&clinic, "dr.cole", "change a medication", |s| {
+        s.update_medication(&medication, &metformin).unwrap();
+    });
+    check(&clinic, "dr.cole", "review the medications", |s| {
+        s.review_medications(&mrn).unwrap();
+    });
+    check(&clinic, "dr.cole", "mark a medication in error", |s| {
+        s.mark_medication_in_error(&medication, "wrong patient")
+            .unwrap();
+    });
+    let problem = std::cell::RefCell::new(None);
+    check(&clinic, "dr.cole", "record a problem", |s| {
+        *problem.borrow_mut() = Some(s.record_problem(&mrn, &asthma).unwrap());
+    });
+    let problem = problem.into_inner().unwrap();
+    check(&clinic, "dr.cole", "change a problem", |s| {
+        s.update_problem(&problem, &asthma).unwrap();
+    });
+    check(&clinic, "dr.cole", "mark a problem in error", |s| {
+        s.mark_problem_in_error(&problem, "wrong patient").unwrap();
+    });
     check(&clinic, "frank", "restrict", |s| {
         s.set_patient_restricted(&other, true).unwrap();
     });

@@ -179,13 +179,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.click("Next free").await;
-    let slot = app
-        .find("#book-at")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let slot = app.wait_value("#book-at").await;
     assert_eq!(slot.len(), 16, "next free slot filled in: {slot:?}");
     app.click("Book").await;
     app.wait_text("[data-testid=schedule-message]", "Booked Ngozi Okafor")
@@ -213,6 +207,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.click("Next free").await;
+    app.wait_value("#move-to").await;
     app.click("Move").await;
     let moved = app
         .wait_text("[data-testid=schedule-message]", "Moved Ngozi Okafor")
@@ -231,6 +226,41 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await;
     app.screenshot("08c-nurse-today").await;
     app.open_patient(&mrn).await;
+    // A new patient: nobody has asked about allergies yet, and the chart says so (amber), apart
+    // from "no known allergies". The nurse records a penicillin allergy from the keyboard.
+    app.wait_text("[data-testid=allergy-banner]", "Allergies not recorded")
+        .await;
+    app.find("[data-testid=allergy-banner][data-state=not_recorded]")
+        .await;
+    app.click("Add allergy").await;
+    app.fill("#allergy-substance", "Penicillin").await;
+    app.fill("#allergy-reaction", "Hives").await;
+    app.find("#allergy-severity")
+        .await
+        .send_keys("moderate")
+        .await
+        .unwrap();
+    app.screenshot("09a-nurse-allergy-form").await;
+    app.find("#allergy-reaction")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    app.wait_text(
+        "[data-testid=safety-facts-saved]",
+        "Allergy to Penicillin recorded",
+    )
+    .await;
+    app.wait_text("[data-testid=allergy-banner]", "Penicillin")
+        .await;
+    app.find("[data-testid=allergy-banner][data-state=has_allergies]")
+        .await;
+    app.wait_text(
+        "section[aria-labelledby=allergies-heading]",
+        "Hives · moderate",
+    )
+    .await;
+    app.screenshot("09b-nurse-allergy-recorded").await;
     app.fill("#vital-heart_rate", "400").await;
     app.wait_text(
         "[data-testid=vital-heart_rate-note]",
@@ -313,6 +343,11 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.wait_text("[data-testid=today] h1", "Your patients today")
         .await;
     app.open_patient(&mrn).await;
+    // The nurse's allergy is on the clinician's chart, in red, above everything else.
+    app.wait_text("[data-testid=allergy-banner]", "Penicillin")
+        .await;
+    app.find("[data-testid=allergy-banner][data-state=has_allergies]")
+        .await;
     app.click("Notes").await;
     app.fill("#note-title", "Hypertension").await;
     app.fill(
@@ -390,6 +425,16 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.wait_text("main", "No patient matches").await;
     app.fill("#search", &mrn).await;
     app.wait_text("#results", &mrn).await;
+    // The front desk sees that the patient has an allergy, not which.
+    app.open_patient(&mrn).await;
+    let badge = app
+        .wait_text("[data-testid=allergy-banner]", "1 recorded")
+        .await;
+    assert!(
+        !badge.contains("Penicillin"),
+        "the front desk sees no substances: {badge}"
+    );
+    app.screenshot("16b-front-desk-allergy-badge").await;
     app.logoff().await;
 
     // Idle logoff (60 s, warning 10 s, set above) keeps the half-typed form for the same nurse.

@@ -123,13 +123,7 @@ async fn two_workstations_sync_through_the_central_server_in_the_real_app() {
         .await
         .unwrap();
     app.click("Next free").await;
-    let slot = app
-        .find("#book-at")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let slot = app.wait_value("#book-at").await;
     assert_eq!(slot.len(), 16, "next free slot filled in: {slot:?}");
     app.click("Book").await;
     app.wait_text("[data-testid=schedule-message]", "Booked Grace Hopper")

@@ -121,6 +121,18 @@ fn no_command_returns_data_a_role_may_not_see() {
             json!({ "mrn": mrn, "search": null }),
             &["nurse", "clinician"],
         ),
+        ("allergies", json!({ "mrn": mrn }), &["nurse", "clinician"]),
+        (
+            "allergy_state",
+            json!({ "mrn": mrn }),
+            &["front_desk", "nurse", "clinician"],
+        ),
+        (
+            "medications",
+            json!({ "mrn": mrn }),
+            &["nurse", "clinician"],
+        ),
+        ("problems", json!({ "mrn": mrn }), &["nurse", "clinician"]),
         (
             "audit_list",
             json!({ "filter": {} }),

@@ -9,6 +9,7 @@ mod demo_data;
 mod notes;
 mod output;
 mod patients;
+mod safety_facts;
 mod scheduling;
 mod secrets;
 mod settings;
@@ -124,6 +125,21 @@ enum Command {
     Vitals {
         #[command(subcommand)]
         command: vitals::VitalsCommand,
+    },
+    /// A patient's allergies and the allergy status ("no known allergies" or never asked).
+    Allergy {
+        #[command(subcommand)]
+        command: safety_facts::AllergyCommand,
+    },
+    /// A patient's current and past medications, and the clinician's review of the list.
+    Medication {
+        #[command(subcommand)]
+        command: safety_facts::MedicationCommand,
+    },
+    /// A patient's problem list.
+    Problem {
+        #[command(subcommand)]
+        command: safety_facts::ProblemCommand,
     },
     /// Clinical and nursing notes with addenda.
     Note {
@@ -371,6 +387,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::Vitals { command } => {
             with_session(&data_dir, &login, &environment, &mut secrets, |session| {
                 vitals::run_vitals(session, command, &out)
+            })
+        }
+        Command::Allergy { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                safety_facts::run_allergy(session, command, &out)
+            })
+        }
+        Command::Medication { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                safety_facts::run_medication(session, command, &out)
+            })
+        }
+        Command::Problem { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                safety_facts::run_problem(session, command, &out)
             })
         }
         Command::Note { command } => {

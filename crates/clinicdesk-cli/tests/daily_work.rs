@@ -238,3 +238,259 @@ fn register_book_check_in_record_vitals_and_write_a_note() {
         Some(4)
     );
 }
+
+#[test]
+fn allergies_medications_and_problems_with_the_same_rules_and_exit_codes() {
+    let cli = Cli::clinic(&[
+        ("frank", "front_desk"),
+        ("joy", "nurse"),
+        ("cole", "clinician"),
+    ]);
+    fn with<'a>(args: &[&'a str], who: &[&'a str]) -> Vec<&'a str> {
+        args.iter().chain(who).copied().collect()
+    }
+    let (frank, joy, cole) = (["--as", "frank"], ["--as", "joy"], ["--as", "cole"]);
+    let mrn = last_line(&cli.ok(
+        &with(
+            &[
+                "patient",
+                "add",
+                "--given",
+                "Ngozi",
+                "--family",
+                "Okafor",
+                "--dob",
+                "1984-03-27",
+                "--sex",
+                "f",
+            ],
+            &frank,
+        ),
+        STAFF,
+    ));
+    let code = |args: &[&str]| cli.run(args, STAFF).status.code();
+    let stderr = |args: &[&str]| String::from_utf8_lossy(&cli.run(args, STAFF).stderr).into_owned();
+
+    // Never asked, then "no known allergies", then an allergy that withdraws it.
+    let list = cli.json(&with(&["allergy", "list", "--patient", &mrn], &joy));
+    assert_eq!(list["state"]["kind"], "not_recorded");
+    cli.ok(
+        &with(&["allergy", "none-known", "--patient", &mrn], &joy),
+        STAFF,
+    );
+    let list = cli.json(&with(&["allergy", "list", "--patient", &mrn], &joy));
+    assert_eq!(list["state"]["kind"], "no_known_allergies");
+    let added = cli.json(&with(
+        &[
+            "allergy",
+            "add",
+            "--patient",
+            &mrn,
+            "--substance",
+            "Penicillin",
+            "--category",
+            "medication",
+            "--reaction",
+            "Hives",
+            "--severity",
+            "moderate",
+        ],
+        &joy,
+    ));
+    let allergy = added["allergy_id"].as_str().unwrap().to_owned();
+    let list = cli.json(&with(&["allergy", "list", "--patient", &mrn], &cole));
+    assert_eq!(list["state"]["kind"], "has_allergies");
+    assert_eq!(list["state"]["substances"][0], "Penicillin");
+    let text = cli.ok(&with(&["allergy", "list", "--patient", &mrn], &cole), STAFF);
+    assert!(text.starts_with("ALLERGIES: Penicillin"), "{text}");
+
+    // The rules: refused with exit 5 (invalid input) or 4 (not this role), naming the problem.
+    let none_known = with(&["allergy", "none-known", "--patient", &mrn], &joy);
+    assert_eq!(code(&none_known), Some(5));
+    assert!(stderr(&none_known).contains("Penicillin"));
+    let pollen = with(
+        &[
+            "allergy",
+            "add",
+            "--patient",
+            &mrn,
+            "--substance",
+            "Birch",
+            "--category",
+            "pollen",
+        ],
+        &joy,
+    );
+    assert_eq!(code(&pollen), Some(5));
+    assert!(stderr(&pollen).contains("food, medication, environment"));
+    let future = with(
+        &[
+            "allergy",
+            "add",
+            "--patient",
+            &mrn,
+            "--substance",
+            "Latex",
+            "--category",
+            "environment",
+            "--onset",
+            "2999-01-01",
+        ],
+        &joy,
+    );
+    assert_eq!(code(&future), Some(5));
+    assert_eq!(
+        code(&with(&["allergy", "list", "--patient", &mrn], &frank)),
+        Some(4)
+    );
+
+    // A change keeps what is not given; inactive leaves the allergy status "not recorded".
+    cli.ok(
+        &with(
+            &[
+                "allergy",
+                "update",
+                &allergy,
+                "--patient",
+                &mrn,
+                "--status",
+                "inactive",
+            ],
+            &cole,
+        ),
+        STAFF,
+    );
+    let list = cli.json(&with(&["allergy", "list", "--patient", &mrn], &cole));
+    assert_eq!(list["state"]["kind"], "not_recorded");
+    assert_eq!(list["allergies"][0]["reaction"], "Hives");
+    cli.ok(
+        &with(
+            &[
+                "allergy",
+                "mark-in-error",
+                &allergy,
+                "--reason",
+                "wrong patient",
+            ],
+            &cole,
+        ),
+        STAFF,
+    );
+    assert_eq!(
+        code(&with(
+            &[
+                "allergy",
+                "mark-in-error",
+                &allergy,
+                "--reason",
+                "wrong patient"
+            ],
+            &cole
+        )),
+        Some(7)
+    );
+
+    // Medications and their review (clinicians only).
+    let medication = cli.json(&with(
+        &[
+            "medication",
+            "add",
+            "--patient",
+            &mrn,
+            "--name",
+            "Metformin",
+            "--dose",
+            "500 mg",
+            "--frequency",
+            "twice a day",
+            "--started",
+            "2024-03-01",
+        ],
+        &joy,
+    ))["medication_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = cli.json(&with(&["medication", "list", "--patient", &mrn], &cole));
+    assert_eq!(list["medications"][0]["changed_since_review"], true);
+    assert_eq!(
+        code(&with(&["medication", "review", "--patient", &mrn], &joy)),
+        Some(4)
+    );
+    cli.ok(
+        &with(&["medication", "review", "--patient", &mrn], &cole),
+        STAFF,
+    );
+    let list = cli.json(&with(&["medication", "list", "--patient", &mrn], &cole));
+    assert_eq!(list["medications"][0]["changed_since_review"], false);
+    assert!(list["last_review"]["reviewed_by"].is_string());
+    let stopped_early = with(
+        &[
+            "medication",
+            "update",
+            &medication,
+            "--patient",
+            &mrn,
+            "--status",
+            "stopped",
+            "--stopped",
+            "2024-02-01",
+        ],
+        &cole,
+    );
+    assert_eq!(code(&stopped_early), Some(5));
+    assert!(stderr(&stopped_early).contains("before 2024-03-01"));
+
+    // Problems: ICD-10 checked by shape; resolving without a date resolves today.
+    assert_eq!(
+        code(&with(
+            &[
+                "problem",
+                "add",
+                "--patient",
+                &mrn,
+                "--description",
+                "Diabetes",
+                "--icd10",
+                "diabetes",
+            ],
+            &cole
+        )),
+        Some(5)
+    );
+    let problem = cli.json(&with(
+        &[
+            "problem",
+            "add",
+            "--patient",
+            &mrn,
+            "--description",
+            "Type 2 diabetes",
+            "--icd10",
+            "e11.9",
+        ],
+        &cole,
+    ))["problem_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    cli.ok(
+        &with(
+            &[
+                "problem",
+                "update",
+                &problem,
+                "--patient",
+                &mrn,
+                "--status",
+                "resolved",
+            ],
+            &cole,
+        ),
+        STAFF,
+    );
+    let problems = cli.json(&with(&["problem", "list", "--patient", &mrn], &joy));
+    assert_eq!(problems[0]["icd10_code"], "E11.9");
+    assert_eq!(problems[0]["status"], "resolved");
+    assert!(problems[0]["resolved_on"].is_string());
+}

@@ -61,6 +61,9 @@ pub struct DemoSummary {
     pub vitals_sets: u64,
     pub observations: u64,
     pub notes: u64,
+    pub allergies: u64,
+    pub medications: u64,
+    pub problems: u64,
     pub rows: u64,
 }
 
@@ -615,6 +618,14 @@ impl DemoDataJob {
                         note_target,
                         started,
                     )?;
+                    insert_safety_facts(
+                        tx,
+                        &mut generator,
+                        &recorder,
+                        &author,
+                        patients_chunk,
+                        started,
+                    )?;
                     Ok((count, written_notes))
                 })?;
                 made += count;
@@ -982,6 +993,322 @@ fn insert_notes(
         }
     }
     Ok(written)
+}
+
+/// A demo allergy: substance, code, category, reaction, severity, criticality.
+const DEMO_ALLERGIES: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "Penicillin",
+        "RxNorm 70618",
+        "medication",
+        "Hives",
+        "moderate",
+        "high",
+    ),
+    (
+        "Amoxicillin",
+        "RxNorm 723",
+        "medication",
+        "Rash",
+        "mild",
+        "low",
+    ),
+    (
+        "Sulfonamides",
+        "",
+        "medication",
+        "Rash and itching",
+        "moderate",
+        "low",
+    ),
+    (
+        "Codeine",
+        "RxNorm 2670",
+        "medication",
+        "Nausea and vomiting",
+        "mild",
+        "low",
+    ),
+    (
+        "Ibuprofen",
+        "RxNorm 5640",
+        "medication",
+        "Wheezing",
+        "moderate",
+        "high",
+    ),
+    ("Peanuts", "", "food", "Anaphylaxis", "severe", "high"),
+    (
+        "Shellfish",
+        "",
+        "food",
+        "Swelling of the lips",
+        "moderate",
+        "high",
+    ),
+    ("Eggs", "", "food", "Stomach cramps", "mild", "low"),
+    (
+        "Latex",
+        "",
+        "environment",
+        "Contact dermatitis",
+        "mild",
+        "low",
+    ),
+    (
+        "Bee stings",
+        "",
+        "environment",
+        "Swelling, shortness of breath",
+        "severe",
+        "high",
+    ),
+    (
+        "Grass pollen",
+        "",
+        "environment",
+        "Sneezing, itchy eyes",
+        "mild",
+        "low",
+    ),
+];
+
+/// A demo condition: the problem (description, ICD-10) and the medication that treats it
+/// (name, dose, route, frequency).
+const DEMO_CONDITIONS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "Type 2 diabetes mellitus",
+        "E11.9",
+        "Metformin",
+        "500 mg",
+        "by mouth",
+        "twice a day",
+    ),
+    (
+        "Essential hypertension",
+        "I10",
+        "Lisinopril",
+        "10 mg",
+        "by mouth",
+        "once a day",
+    ),
+    (
+        "Hyperlipidaemia",
+        "E78.5",
+        "Atorvastatin",
+        "20 mg",
+        "by mouth",
+        "at night",
+    ),
+    (
+        "Hypothyroidism",
+        "E03.9",
+        "Levothyroxine",
+        "50 micrograms",
+        "by mouth",
+        "every morning",
+    ),
+    (
+        "Asthma",
+        "J45.9",
+        "Salbutamol inhaler",
+        "100 micrograms",
+        "inhaled",
+        "as needed",
+    ),
+    (
+        "Gastro-oesophageal reflux",
+        "K21.9",
+        "Omeprazole",
+        "20 mg",
+        "by mouth",
+        "once a day",
+    ),
+    (
+        "Depression",
+        "F32.9",
+        "Sertraline",
+        "50 mg",
+        "by mouth",
+        "once a day",
+    ),
+    (
+        "Atrial fibrillation",
+        "I48.9",
+        "Apixaban",
+        "5 mg",
+        "by mouth",
+        "twice a day",
+    ),
+];
+
+/// Allergies, medications and problems, patient by patient: about one in five never asked about
+/// allergies, half confirmed "no known allergies", the rest with one or two (some inactive); about
+/// two in five with one to three conditions, each a problem and the medication for it (some
+/// stopped or resolved), half of those lists reviewed by the clinician.
+fn insert_safety_facts(
+    tx: &Connection,
+    generator: &mut Generator,
+    nurse: &str,
+    clinician: &str,
+    patients: &[String],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let created = format_timestamp(now);
+    let today = now.date_naive();
+    let mut born = tx
+        .prepare_cached("SELECT date_of_birth FROM patients WHERE id = ?1")
+        .map_err(sql_error("reading birth dates"))?;
+    let mut allergy = tx
+        .prepare_cached(
+            "INSERT INTO allergies (id, created_at, created_by, updated_at, updated_by, patient_id, substance,
+                 substance_code, category, reaction, severity, criticality, onset, status)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .map_err(sql_error("preparing allergies"))?;
+    let mut confirmation = tx
+        .prepare_cached(
+            "INSERT INTO allergy_confirmations (id, created_at, created_by, updated_at, updated_by, patient_id, status)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, 'current')",
+        )
+        .map_err(sql_error("preparing allergy confirmations"))?;
+    let mut problem = tx
+        .prepare_cached(
+            "INSERT INTO problems (id, created_at, created_by, updated_at, updated_by, patient_id, description,
+                 icd10_code, onset, resolved_on, status)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(sql_error("preparing problems"))?;
+    let mut medication = tx
+        .prepare_cached(
+            "INSERT INTO medications (id, created_at, created_by, updated_at, updated_by, patient_id, name, dose,
+                 route, frequency, started_on, stopped_on, reason, status)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .map_err(sql_error("preparing medications"))?;
+    let mut review = tx
+        .prepare_cached(
+            "INSERT INTO medication_reviews (id, created_at, created_by, updated_at, updated_by, patient_id)
+             VALUES (?1, ?2, ?3, ?2, ?3, ?4)",
+        )
+        .map_err(sql_error("preparing medication reviews"))?;
+    for patient in patients {
+        let birth: String = born
+            .query_row([patient], |row| row.get(0))
+            .map_err(sql_error("reading a birth date"))?;
+        let birth = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").unwrap_or(today);
+        let lived = (today - birth).num_days().max(1);
+        let rng = &mut generator.rng;
+        let some_day = |rng: &mut ChaCha8Rng| {
+            (birth + Duration::days(rng.gen_range(0..lived)))
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        let asked: f64 = rng.gen();
+        if (0.2..0.7).contains(&asked) {
+            let id = generator.id(now);
+            confirmation
+                .execute(params![id, created, nurse, patient])
+                .map_err(sql_error("adding an allergy confirmation"))?;
+            generator.summary.rows += 1;
+        } else if asked >= 0.7 {
+            let rng = &mut generator.rng;
+            let how_many = if rng.gen_bool(0.7) { 1 } else { 2 };
+            let first = rng.gen_range(0..DEMO_ALLERGIES.len());
+            for n in 0..how_many {
+                let rng = &mut generator.rng;
+                let (substance, code, category, reaction, severity, criticality) =
+                    DEMO_ALLERGIES[(first + n * 5) % DEMO_ALLERGIES.len()];
+                let onset = rng.gen_bool(0.6).then(|| some_day(rng));
+                let status = if n == 1 && rng.gen_bool(0.3) {
+                    "inactive"
+                } else {
+                    "active"
+                };
+                let code = (!code.is_empty()).then_some(code);
+                let id = generator.id(now);
+                allergy
+                    .execute(params![
+                        id,
+                        created,
+                        nurse,
+                        patient,
+                        substance,
+                        code,
+                        category,
+                        reaction,
+                        severity,
+                        criticality,
+                        onset,
+                        status
+                    ])
+                    .map_err(sql_error("adding an allergy"))?;
+                generator.summary.allergies += 1;
+                generator.summary.rows += 1;
+            }
+        }
+        let rng = &mut generator.rng;
+        if rng.gen_bool(0.4) {
+            let how_many = rng.gen_range(1..=3usize);
+            let first = rng.gen_range(0..DEMO_CONDITIONS.len());
+            for n in 0..how_many {
+                let rng = &mut generator.rng;
+                let (description, icd10, name, dose, route, frequency) =
+                    DEMO_CONDITIONS[(first + n * 3) % DEMO_CONDITIONS.len()];
+                let onset = some_day(rng);
+                let ended = rng.gen_bool(0.15);
+                let end = ended.then(|| {
+                    let onset_day = NaiveDate::parse_from_str(&onset, "%Y-%m-%d").unwrap_or(today);
+                    let span = (today - onset_day).num_days().max(1);
+                    (onset_day + Duration::days(rng.gen_range(0..span)))
+                        .format("%Y-%m-%d")
+                        .to_string()
+                });
+                let problem_id = generator.id(now);
+                problem
+                    .execute(params![
+                        problem_id,
+                        created,
+                        clinician,
+                        patient,
+                        description,
+                        icd10,
+                        onset,
+                        end,
+                        if ended { "resolved" } else { "active" }
+                    ])
+                    .map_err(sql_error("adding a problem"))?;
+                let medication_id = generator.id(now);
+                medication
+                    .execute(params![
+                        medication_id,
+                        created,
+                        clinician,
+                        patient,
+                        name,
+                        dose,
+                        route,
+                        frequency,
+                        onset,
+                        end,
+                        description,
+                        if ended { "stopped" } else { "active" }
+                    ])
+                    .map_err(sql_error("adding a medication"))?;
+                generator.summary.problems += 1;
+                generator.summary.medications += 1;
+                generator.summary.rows += 2;
+            }
+            if generator.rng.gen_bool(0.5) {
+                let id = generator.id(now);
+                review
+                    .execute(params![id, created, clinician, patient])
+                    .map_err(sql_error("adding a medication review"))?;
+                generator.summary.rows += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A demo user and the one-time password to give them.

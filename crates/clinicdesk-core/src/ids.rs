@@ -118,6 +118,18 @@ identifier!(
     NoteId, "note_id", "a note id"
 );
 identifier!(
+    /// One allergy in a chart.
+    AllergyId, "allergy_id", "an allergy id"
+);
+identifier!(
+    /// One medication in a chart.
+    MedicationId, "medication_id", "a medication id"
+);
+identifier!(
+    /// One problem in a chart.
+    ProblemId, "problem_id", "a problem id"
+);
+identifier!(
     /// A user account.
     UserId, "user_id", "a user id"
 );

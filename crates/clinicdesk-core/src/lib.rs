@@ -30,6 +30,7 @@ mod patients;
 mod permission;
 mod policy;
 mod recorded_write;
+mod safety_facts;
 mod scheduling;
 mod session;
 mod settings;
@@ -70,8 +71,8 @@ pub use environment::{
 };
 pub use first_sign_in::{server_sign_in, ServerSignIn, SignInPreparation};
 pub use ids::{
-    AppointmentId, AppointmentTypeId, ConflictId, GrantId, MergeId, NoteId, ObservationId,
-    PatientId, ProviderId, UserId, VitalsSetId,
+    AllergyId, AppointmentId, AppointmentTypeId, ConflictId, GrantId, MedicationId, MergeId,
+    NoteId, ObservationId, PatientId, ProblemId, ProviderId, UserId, VitalsSetId,
 };
 pub use limits::{typescript_module as limits_typescript_module, TextLimit, TEXT_LIMITS};
 pub use notes::{Note, NoteKind};
@@ -84,6 +85,11 @@ pub use patients::{
 pub use permission::{Permission, Role};
 pub use policy::{
     background_sync_delay, default_data_dir, product_kdf, sync_interval, IdleTimings,
+};
+pub use safety_facts::{
+    Allergy, AllergyCategory, AllergyCriticality, AllergyDetails, AllergyList, AllergySeverity,
+    AllergyState, AllergyStatus, Medication, MedicationDetails, MedicationList, MedicationReview,
+    MedicationStatus, Problem, ProblemDetails, ProblemStatus,
 };
 pub use scheduling::{
     local_to_utc, parse_local_time, parse_window, Appointment, AppointmentStatus, AppointmentType,

@@ -55,6 +55,10 @@ pub const CORRECTION_REASON: TextLimit = limit(
     &[
         "vital_observations.entered_in_error_reason",
         "notes.entered_in_error_reason",
+        "allergies.entered_in_error_reason",
+        "allergy_confirmations.entered_in_error_reason",
+        "medications.entered_in_error_reason",
+        "problems.entered_in_error_reason",
     ],
 );
 pub const EMERGENCY_REASON: TextLimit = limit(
@@ -69,6 +73,31 @@ pub const REVIEW_NOTE: TextLimit = limit(
 );
 pub const NOTE_TITLE: TextLimit = limit("note_title", 200, &["notes.title"]);
 pub const NOTE_BODY: TextLimit = limit("note_body", 100_000, &["notes.body"]);
+pub const ALLERGY_SUBSTANCE: TextLimit = limit("allergy_substance", 200, &["allergies.substance"]);
+pub const ALLERGY_REACTION: TextLimit = limit("allergy_reaction", 500, &["allergies.reaction"]);
+/// A code from a terminology (RxNorm, SNOMED CT, ATC…), as text.
+pub const CLINICAL_CODE: TextLimit = limit(
+    "clinical_code",
+    64,
+    &["allergies.substance_code", "medications.code"],
+);
+pub const MEDICATION_NAME: TextLimit = limit(
+    "medication_name",
+    200,
+    &["medications.name", "medications.reason"],
+);
+/// A medication's dose, route or frequency, as text ("500 mg", "by mouth", "twice a day").
+pub const MEDICATION_DETAIL: TextLimit = limit(
+    "medication_detail",
+    100,
+    &[
+        "medications.dose",
+        "medications.route",
+        "medications.frequency",
+    ],
+);
+pub const PROBLEM_DESCRIPTION: TextLimit =
+    limit("problem_description", 200, &["problems.description"]);
 pub const FORM_KEY: TextLimit = limit("form_key", 200, &["drafts.form_key"]);
 pub const SEARCH_QUERY: TextLimit = limit("search_query", 200, &[]);
 pub const AUDIT_FILTER: TextLimit = limit("audit_filter", 100, &[]);
@@ -91,6 +120,12 @@ pub const TEXT_LIMITS: &[TextLimit] = &[
     REVIEW_NOTE,
     NOTE_TITLE,
     NOTE_BODY,
+    ALLERGY_SUBSTANCE,
+    ALLERGY_REACTION,
+    CLINICAL_CODE,
+    MEDICATION_NAME,
+    MEDICATION_DETAIL,
+    PROBLEM_DESCRIPTION,
     FORM_KEY,
     SEARCH_QUERY,
     AUDIT_FILTER,

@@ -61,6 +61,11 @@ const MOVED_TABLES: &[Table] = &[
     Table::VitalsSets,
     Table::VitalObservations,
     Table::Notes,
+    Table::AllergyConfirmations,
+    Table::Allergies,
+    Table::Medications,
+    Table::MedicationReviews,
+    Table::Problems,
     Table::PatientPhones,
     Table::PatientAddresses,
     Table::PatientEmails,
@@ -476,7 +481,10 @@ impl Session {
             .connection()?
             .query_row(
                 "SELECT (SELECT count(*) FROM appointments WHERE patient_id = ?1 AND status IN ('booked', 'arrived', 'in_progress') AND deleted_at IS NULL)
-                      + (SELECT count(*) FROM vitals_sets WHERE patient_id = ?1) + (SELECT count(*) FROM notes WHERE patient_id = ?1)",
+                      + (SELECT count(*) FROM vitals_sets WHERE patient_id = ?1) + (SELECT count(*) FROM notes WHERE patient_id = ?1)
+                      + (SELECT count(*) FROM allergies WHERE patient_id = ?1) + (SELECT count(*) FROM allergy_confirmations WHERE patient_id = ?1)
+                      + (SELECT count(*) FROM medications WHERE patient_id = ?1) + (SELECT count(*) FROM medication_reviews WHERE patient_id = ?1)
+                      + (SELECT count(*) FROM problems WHERE patient_id = ?1)",
                 [&patient_id],
                 |row| row.get(0),
             )

@@ -31,10 +31,18 @@ pub enum Permission {
     EmergencyUse,
     EmergencyReview,
     ScheduleManage,
+    AllergiesRead,
+    AllergiesWrite,
+    AllergiesFlag,
+    MedicationsRead,
+    MedicationsWrite,
+    MedicationsReview,
+    ProblemsRead,
+    ProblemsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 33] = [
         Permission::UsersList,
         Permission::UsersManage,
         Permission::SecurityManage,
@@ -60,6 +68,14 @@ impl Permission {
         Permission::EmergencyUse,
         Permission::EmergencyReview,
         Permission::ScheduleManage,
+        Permission::AllergiesRead,
+        Permission::AllergiesWrite,
+        Permission::AllergiesFlag,
+        Permission::MedicationsRead,
+        Permission::MedicationsWrite,
+        Permission::MedicationsReview,
+        Permission::ProblemsRead,
+        Permission::ProblemsWrite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -89,6 +105,14 @@ impl Permission {
             Permission::EmergencyUse => "emergency.use",
             Permission::EmergencyReview => "emergency.review",
             Permission::ScheduleManage => "schedule.manage",
+            Permission::AllergiesRead => "allergies.read",
+            Permission::AllergiesWrite => "allergies.write",
+            Permission::AllergiesFlag => "allergies.flag",
+            Permission::MedicationsRead => "medications.read",
+            Permission::MedicationsWrite => "medications.write",
+            Permission::MedicationsReview => "medications.review",
+            Permission::ProblemsRead => "problems.read",
+            Permission::ProblemsWrite => "problems.write",
         }
     }
 

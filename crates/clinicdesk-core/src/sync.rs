@@ -283,6 +283,10 @@ fn permission_for(table: Table) -> Permission {
         Table::AppointmentSeries | Table::Appointments => Permission::AppointmentsWrite,
         Table::VitalsSets | Table::VitalObservations => Permission::VitalsWrite,
         Table::Notes => Permission::NotesWriteClinical,
+        Table::Allergies | Table::AllergyConfirmations => Permission::AllergiesWrite,
+        Table::Medications => Permission::MedicationsWrite,
+        Table::MedicationReviews => Permission::MedicationsReview,
+        Table::Problems => Permission::ProblemsWrite,
     }
 }
 
@@ -432,10 +436,26 @@ pub(crate) fn put_server_row(
     );
     let values: Vec<SqlValue> = columns.iter().map(|(_, value)| sql_value(value)).collect();
     let doing = format!("applying a row of {} from the server", table.name());
+    // Two workstations can each record an allergy and "no known allergies" offline; the store
+    // refuses the pair from people, but takes it from the server, where both were recorded (the
+    // chart then shows the contradiction for a nurse or clinician to settle).
+    let may_contradict = matches!(table, Table::Allergies | Table::AllergyConfirmations);
+    if may_contradict {
+        let stamp = write.stamp();
+        write
+            .execute(
+                "INSERT OR REPLACE INTO sync_state (key, value, updated_at) VALUES ('applying_server_rows', '1', ?1)",
+                [stamp],
+            )
+            .map_err(sql_error(&doing))?;
+    }
     write
         .prepare_cached(&sql)
         .and_then(|mut statement| statement.execute(params_from_iter(values)))
         .map_err(sql_error(&doing))?;
+    if may_contradict {
+        clear_state(write, "applying_server_rows")?;
+    }
     write.took_from_server(table, &id);
     Ok(())
 }

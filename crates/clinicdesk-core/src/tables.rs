@@ -58,6 +58,11 @@ pub(crate) enum Table {
     VitalsSets,
     VitalObservations,
     Notes,
+    Allergies,
+    AllergyConfirmations,
+    Medications,
+    MedicationReviews,
+    Problems,
     PatientMerges,
     Settings,
 }
@@ -83,6 +88,11 @@ impl Table {
             Table::VitalsSets => "vitals_sets",
             Table::VitalObservations => "vital_observations",
             Table::Notes => "notes",
+            Table::Allergies => "allergies",
+            Table::AllergyConfirmations => "allergy_confirmations",
+            Table::Medications => "medications",
+            Table::MedicationReviews => "medication_reviews",
+            Table::Problems => "problems",
             Table::PatientMerges => "patient_merges",
             Table::Settings => "settings",
         }
@@ -96,7 +106,7 @@ impl Table {
         Table::ALL.into_iter().find(|table| table.name() == name)
     }
 
-    pub(crate) const ALL: [Table; 20] = [
+    pub(crate) const ALL: [Table; 25] = [
         Table::Users,
         Table::Clinics,
         Table::Locations,
@@ -115,6 +125,11 @@ impl Table {
         Table::VitalsSets,
         Table::VitalObservations,
         Table::Notes,
+        Table::Allergies,
+        Table::AllergyConfirmations,
+        Table::Medications,
+        Table::MedicationReviews,
+        Table::Problems,
         Table::PatientMerges,
         Table::Settings,
     ];
@@ -165,6 +180,11 @@ pub const TABLES: &[TableSpec] = &[
     synced("vitals_sets", "clinical observations (append-only)"),
     synced("vital_observations", "clinical observations (append-only)"),
     synced("notes", "clinical and nursing notes (append-only)"),
+    synced("allergies", "a patient's allergies (never deleted; entered-in-error instead)"),
+    synced("allergy_confirmations", "\"no known allergies\", as a nurse or clinician confirmed it"),
+    synced("medications", "the medications a patient takes or took"),
+    synced("medication_reviews", "a clinician's \"medication list reviewed\" (append-only)"),
+    synced("problems", "a patient's problem list (never deleted; entered-in-error instead)"),
     synced("patient_merges", "a merge and exactly which rows moved, so any workstation can undo it"),
     local(
         "settings",

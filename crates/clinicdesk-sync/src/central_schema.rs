@@ -37,6 +37,11 @@ pub const CENTRAL_MIGRATIONS: &[CentralMigration] = &[
         name: "clinic_locale",
         sql: include_str!("../../../migrations/postgres/0004_clinic_locale.sql"),
     },
+    CentralMigration {
+        version: 5,
+        name: "allergies_medications_problems",
+        sql: include_str!("../../../migrations/postgres/0005_allergies_medications_problems.sql"),
+    },
 ];
 
 /// The schema version this build speaks.

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backups;
 pub mod notes;
 pub mod patients;
+pub mod safety_facts;
 pub mod scheduling;
 pub mod session;
 pub mod sync;

@@ -182,6 +182,24 @@ impl Desktop {
         }
     }
 
+    /// Waits until the input's value is not empty (a field the app fills in after a call).
+    pub async fn wait_value(&self, css: &str) -> String {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(Some(value)) = element.prop("value").await {
+                    if !value.is_empty() {
+                        return value;
+                    }
+                }
+            }
+            if started.elapsed() > WAIT {
+                self.fail(format!("{css} stayed empty")).await;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Waits until nothing matches `css` (a confirmation closed, a banner dismissed).
     pub async fn wait_gone(&self, css: &str) {
         let started = Instant::now();

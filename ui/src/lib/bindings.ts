@@ -7,7 +7,7 @@ export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "stor
 
 export type Error = { code: ErrorCode, message: string, field?: string, };
 
-export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage";
+export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite";
 
 export type Role = "administrator" | "manager" | "clinician" | "nurse" | "front_desk";
 
@@ -223,9 +223,97 @@ export type NoteKind = "clinical" | "nursing";
 
 export type Note = { id: NoteId, kind: string, author: string, written_at: string, title: string | null, body: string, addenda: Array<Note>, };
 
+export type AllergyId = string;
+
+export type MedicationId = string;
+
+export type ProblemId = string;
+
+export type AllergyCategory = "food" | "medication" | "environment";
+
+export type AllergySeverity = "mild" | "moderate" | "severe";
+
+export type AllergyCriticality = "low" | "high" | "unable_to_assess";
+
+export type AllergyStatus = "active" | "inactive" | "entered_in_error";
+
+export type AllergyState = { "kind": "not_recorded" } | { "kind": "no_known_allergies", confirmed_by: string, confirmed_at: string, } | { "kind": "has_allergies", count: number, substances: Array<string>, 
+/**
+ * A "no known allergies" confirmation recorded on another workstation at the same time
+ * (sync brought both): a nurse or clinician must look at it.
+ */
+contradicted_by_confirmation: boolean, };
+
+export type Allergy = { id: AllergyId, substance: string, substance_code: string | null, category: AllergyCategory, reaction: string | null, severity: AllergySeverity | null, criticality: AllergyCriticality | null, 
+/**
+ * YYYY-MM-DD.
+ */
+onset: string | null, status: AllergyStatus, entered_in_error_reason: string | null, recorded_by: string, recorded_at: string, updated_by: string, updated_at: string, };
+
+export type AllergyList = { state: AllergyState, allergies: Array<Allergy>, };
+
+export type AllergyDetails = { substance: string, substance_code: string | null, category: AllergyCategory, reaction: string | null, severity: AllergySeverity | null, criticality: AllergyCriticality | null, 
+/**
+ * YYYY-MM-DD, not in the future.
+ */
+onset: string | null, 
+/**
+ * `active` or `inactive` (entered-in-error has its own operation, with a reason).
+ */
+status: AllergyStatus, };
+
+export type MedicationStatus = "active" | "stopped" | "entered_in_error";
+
+export type Medication = { id: MedicationId, name: string, code: string | null, dose: string | null, route: string | null, frequency: string | null, started_on: string | null, stopped_on: string | null, reason: string | null, status: MedicationStatus, entered_in_error_reason: string | null, recorded_by: string, recorded_at: string, updated_by: string, updated_at: string, 
+/**
+ * Entered or changed by someone else since the list was last reviewed (or ever, if it
+ * never was): the reviewing clinician should look at it.
+ */
+changed_since_review: boolean, };
+
+export type MedicationReview = { reviewed_by: string, reviewed_at: string, };
+
+export type MedicationList = { medications: Array<Medication>, last_review: MedicationReview | null, };
+
+export type MedicationDetails = { name: string, code: string | null, dose: string | null, route: string | null, frequency: string | null, 
+/**
+ * YYYY-MM-DD, not in the future.
+ */
+started_on: string | null, 
+/**
+ * YYYY-MM-DD, not before the start; up to a year ahead (a planned course).
+ */
+stopped_on: string | null, reason: string | null, 
+/**
+ * `active` or `stopped`.
+ */
+status: MedicationStatus, };
+
+export type ProblemStatus = "active" | "resolved" | "entered_in_error";
+
+export type Problem = { id: ProblemId, description: string, icd10_code: string | null, onset: string | null, resolved_on: string | null, status: ProblemStatus, entered_in_error_reason: string | null, recorded_by: string, recorded_at: string, updated_by: string, updated_at: string, };
+
+export type ProblemDetails = { description: string, 
+/**
+ * ICD-10, such as `E11` or `E11.65`.
+ */
+icd10_code: string | null, 
+/**
+ * YYYY-MM-DD, not in the future.
+ */
+onset: string | null, 
+/**
+ * YYYY-MM-DD, not in the future, not before the onset.
+ */
+resolved_on: string | null, 
+/**
+ * `active` or `resolved`.
+ */
+status: ProblemStatus, };
+
 export type DemoSize = "tiny" | "small" | "large";
 
-export type DemoSummary = { patients: number, phones: number, providers: number, appointments: number, vitals_sets: number, observations: number, notes: number, rows: number, };
+export type DemoSummary = { patients: number, phones: number, providers: number, appointments: number, vitals_sets: number, observations: number, notes: number, allergies: number, medications: number, problems: number, rows: number, };
 
 export type StoreOverview = { data_folder: string, initialized: boolean, clinic_name: string | null, };
 

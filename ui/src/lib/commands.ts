@@ -12,6 +12,10 @@ export const commands = {
   addProvider: (displayName: string, username: string | null, specialty: string | null) => call<B.Provider>("add_provider", { displayName, username, specialty }),
   /** Adds a user; returns the one-time password to hand to them. */
   addUser: (username: string, displayName: string, role: B.Role) => call<string>("add_user", { username, displayName, role }),
+  /** Every allergy recorded for the patient, and the banner's state. */
+  allergies: (mrn: string) => call<B.AllergyList>("allergies", { mrn }),
+  /** The allergy banner: allergies, none known, or not recorded (the front desk: no substances). */
+  allergyState: (mrn: string) => call<B.AllergyState>("allergy_state", { mrn }),
   /** Writes the filtered trail as CSV into the user's Downloads folder; returns the file's path. */
   auditExportCsv: (filter: B.AuditFilter) => call<string>("audit_export_csv", { filter }),
   auditList: (filter: B.AuditFilter) => call<B.AuditListing>("audit_list", { filter }),
@@ -25,6 +29,8 @@ export const commands = {
   changePassword: (current: string, newPassword: string) => call<B.SessionInfo>("change_password", { current, newPassword }),
   /** Checks the whole store now, on its own connection; a failure is the damaged-store error. */
   checkStore: () => call<B.StoreCheck>("check_store", {}),
+  /** Confirms the patient has no known allergies (refused while an allergy is active). */
+  confirmNoKnownAllergies: (mrn: string) => call<null>("confirm_no_known_allergies", { mrn }),
   /** For a booking that lost its time: the provider's next free starts. */
   conflictFreeSlots: (id: B.ConflictId) => call<Array<B.FreeSlot>>("conflict_free_slots", { id }),
   /** Backs up now, reporting progress. */
@@ -59,8 +65,13 @@ export const commands = {
   /** Unlocks the store with this user's password (a previous session is logged off). */
   login: (username: string, password: string) => call<B.SessionInfo>("login", { username, password }),
   logoff: (idle: boolean) => call<null>("logoff", { idle }),
+  markAllergyInError: (allergyId: B.AllergyId, reason: string) => call<null>("mark_allergy_in_error", { allergyId, reason }),
+  markMedicationInError: (medicationId: B.MedicationId, reason: string) => call<null>("mark_medication_in_error", { medicationId, reason }),
   /** Marks a value entered-in-error, with a reason (never an edit). */
   markObservationInError: (observationId: B.ObservationId, reason: string) => call<null>("mark_observation_in_error", { observationId, reason }),
+  markProblemInError: (problemId: B.ProblemId, reason: string) => call<null>("mark_problem_in_error", { problemId, reason }),
+  /** The medications and the last review, each marked when changed by someone else since. */
+  medications: (mrn: string) => call<B.MedicationList>("medications", { mrn }),
   /** The provider's first free start at or after `from_local`. */
   nextFreeSlot: (providerId: B.ProviderId, minutes: number, fromLocal: string) => call<string | null>("next_free_slot", { providerId, minutes, fromLocal }),
   /** The locales a clinic can write its dates, times and numbers by (no sign-in needed: first run). */
@@ -71,6 +82,10 @@ export const commands = {
   planPointInTimeRestore: (moment: string) => call<B.PointInTimePlan>("plan_point_in_time_restore", { moment }),
   /** Reads an enrolment code and shows what it binds to, without contacting the server. */
   previewEnrolment: (serverUrl: string, code: string) => call<B.EnrolmentPreview>("preview_enrolment", { serverUrl, code }),
+  problems: (mrn: string) => call<Array<B.Problem>>("problems", { mrn }),
+  recordAllergy: (mrn: string, details: B.AllergyDetails) => call<B.AllergyId>("record_allergy", { mrn, details }),
+  recordMedication: (mrn: string, details: B.MedicationDetails) => call<B.MedicationId>("record_medication", { mrn, details }),
+  recordProblem: (mrn: string, details: B.ProblemDetails) => call<B.ProblemId>("record_problem", { mrn, details }),
   /** Records a vitals set (converted, flagged, BMI added). */
   recordVitals: (mrn: string, readings: Array<B.VitalReading>) => call<B.VitalsSet>("record_vitals", { mrn, readings }),
   /** Registers a patient; a likely duplicate registers nothing unless confirmed. */
@@ -89,6 +104,8 @@ export const commands = {
   restoreDamagedStore: (path: string, recoveryKey: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_damaged_store", { path, recoveryKey }, onProgress),
   /** Brings the store back to a moment: the backup before it, checked, then the journal replayed. */
   restoreToPointInTime: (moment: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_to_point_in_time", { moment }, onProgress),
+  /** Marks the medication list reviewed now (clinicians). */
+  reviewMedications: (mrn: string) => call<null>("review_medications", { mrn }),
   /** Rotates the database key; other commands are told the store is busy meanwhile. */
   rotateDataKey: () => call<null>("rotate_data_key", {}),
   saveDraft: (formKey: string, payload: B.JsonValue) => call<null>("save_draft", { formKey, payload }),
@@ -121,8 +138,11 @@ export const commands = {
   todayBoard: () => call<Array<B.TodayEntry>>("today_board", {}),
   /** Any input in the window: resets the idle timer. Returns the seconds left. */
   touch: () => call<number>("touch", {}),
+  updateAllergy: (allergyId: B.AllergyId, details: B.AllergyDetails) => call<null>("update_allergy", { allergyId, details }),
   /** Changes demographics; a stale `expected_version` is a conflict, nothing overwritten. */
   updateDemographics: (mrn: string, change: B.DemographicsChange, expectedVersion: number) => call<null>("update_demographics", { mrn, change, expectedVersion }),
+  updateMedication: (medicationId: B.MedicationId, details: B.MedicationDetails) => call<null>("update_medication", { medicationId, details }),
+  updateProblem: (problemId: B.ProblemId, details: B.ProblemDetails) => call<null>("update_problem", { problemId, details }),
   /** Decrypts and checks a backup completely, touching nothing. */
   verifyBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.BackupFacts, B.BackupProgress>("verify_backup", { path }, onProgress),
   /** The vital-signs table, for the form's checks as the nurse types. */
