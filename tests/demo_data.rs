@@ -147,3 +147,38 @@ fn a_demo_patients_recorded_sex_agrees_with_their_name() {
     );
     assert!(count("SELECT count(*) FROM patients WHERE sex IN ('other', 'unknown')") > 0);
 }
+
+#[test]
+fn demo_patients_have_allergies_none_known_or_never_asked_and_medications_with_their_problems() {
+    let clinic = generate(5);
+    let store = clinic.raw_store();
+    let count = |sql: &str| -> i64 { store.query_row(sql, [], |row| row.get(0)).unwrap() };
+    let with_allergies =
+        count("SELECT count(DISTINCT patient_id) FROM allergies WHERE status = 'active'");
+    let none_known = count(
+        "SELECT count(DISTINCT patient_id) FROM allergy_confirmations WHERE status = 'current'",
+    );
+    let never_asked = count(
+        "SELECT count(*) FROM patients p WHERE NOT EXISTS (SELECT 1 FROM allergies a WHERE a.patient_id = p.id)
+           AND NOT EXISTS (SELECT 1 FROM allergy_confirmations c WHERE c.patient_id = p.id)",
+    );
+    // Of 200 patients: about 60, 100 and 40.
+    for (what, found) in [
+        ("with active allergies", with_allergies),
+        ("with no known allergies", none_known),
+        ("never asked", never_asked),
+    ] {
+        assert!((20..=130).contains(&found), "{found} patients {what}");
+    }
+    // Every medication treats a problem of the same patient, stopped when it resolved.
+    assert!(count("SELECT count(*) FROM medications") > 50);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM medications m WHERE NOT EXISTS (SELECT 1 FROM problems p
+               WHERE p.patient_id = m.patient_id AND p.description = m.reason
+                 AND (p.status = 'resolved') = (m.status = 'stopped'))"
+        ),
+        0
+    );
+    assert!(count("SELECT count(*) FROM medication_reviews") > 10);
+}

@@ -622,6 +622,46 @@ fn each_role_starts_on_todays_work_with_where_each_patient_is() {
     let front = flows(&mut frank);
     assert_eq!(front[0].1, ReadyForClinician);
     assert_eq!(front[0].2, None, "the front desk reads no vital signs");
+
+    // The allergy badge on each row: the nurse and the clinician see which, the front desk only
+    // whether; a patient nobody asked is marked as such.
+    joy.record_allergy(
+        &desk.patient,
+        &clinicdesk_core::AllergyDetails {
+            substance: "Penicillin".into(),
+            substance_code: None,
+            category: clinicdesk_core::AllergyCategory::Medication,
+            reaction: None,
+            severity: None,
+            criticality: None,
+            onset: None,
+            status: clinicdesk_core::AllergyStatus::Active,
+        },
+    )
+    .unwrap();
+    let badges = |session: &mut Session| -> Vec<Option<clinicdesk_core::AllergyState>> {
+        session
+            .today_board()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.allergies)
+            .collect()
+    };
+    use clinicdesk_core::AllergyState::*;
+    let has = |substances: &[&str]| {
+        Some(HasAllergies {
+            count: 1,
+            substances: substances.iter().map(|s| s.to_string()).collect(),
+            contradicted_by_confirmation: false,
+        })
+    };
+    assert_eq!(badges(&mut cole), [has(&["Penicillin"]), Some(NotRecorded)]);
+    assert_eq!(badges(&mut frank), [has(&[]), Some(NotRecorded)]);
+    assert_eq!(
+        badges(&mut desk.clinic.staff("mona")),
+        [None, None],
+        "managers see no allergies"
+    );
 }
 
 #[test]

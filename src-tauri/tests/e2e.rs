@@ -441,6 +441,8 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.login("demo.nurse", STAFF_PASSWORD).await;
     app.open_patient(&mrn).await;
     app.fill("#vital-systolic", "150").await;
+    app.click("Add allergy").await;
+    app.fill("#allergy-substance", "Latex").await;
     app.client
         .wait()
         .at_most(Duration::from_secs(90))
@@ -462,11 +464,10 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     )
     .await;
     app.login("demo.nurse", STAFF_PASSWORD).await;
-    app.wait_text(
-        "[data-testid=draft-banner]",
-        "unsaved vitals form for Ngozi Okafor",
-    )
-    .await;
+    app.wait_text("section.content", "unsaved vitals form for Ngozi Okafor")
+        .await;
+    app.wait_text("section.content", "unsaved allergy form for Ngozi Okafor")
+        .await;
     app.screenshot("18-draft-offered").await;
     app.click("Restore it").await;
     let restored = app
@@ -480,6 +481,8 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         Some("150"),
         "the half-typed value came back"
     );
+    // The chart's other half-typed form came back with it.
+    assert_eq!(app.wait_value("#allergy-substance").await, "Latex");
     app.stop().await;
 
     // A disk fault changes one byte of a table: everyone is told, and the manager restores the

@@ -42,6 +42,9 @@ pub struct TodayEntry {
     pub vitals_today: Option<String>,
     /// The appointment is with the provider who is the signed-in person.
     pub mine: bool,
+    /// The allergy badge, for roles that may see it (substances only for those that read the
+    /// list); none for a restricted chart.
+    pub allergies: Option<crate::safety_facts::AllergyState>,
 }
 
 impl Session {
@@ -53,6 +56,9 @@ impl Session {
         let today = now.with_timezone(&zone).date_naive();
         let appointments = self.day_schedule(None, today)?;
         let may_read_vitals = self.permissions().contains(&Permission::VitalsRead);
+        let reads_allergies = self.permissions().contains(&Permission::AllergiesRead);
+        let sees_allergies =
+            reads_allergies || self.permissions().contains(&Permission::AllergiesFlag);
         let me = self.user().id.to_string();
         let day_start = crate::scheduling::local_to_utc(
             zone,
@@ -65,13 +71,14 @@ impl Session {
             if appointment.status == AppointmentStatus::Cancelled {
                 continue;
             }
-            let (arrived_at, patient_id, mine): (Option<String>, String, bool) = connection
+            let (arrived_at, patient_id, mine, restricted): (Option<String>, String, bool, bool) = connection
                 .query_row(
                     "SELECT a.arrived_at, a.patient_id,
-                            EXISTS (SELECT 1 FROM providers p WHERE p.id = a.provider_id AND p.user_id = ?2)
+                            EXISTS (SELECT 1 FROM providers p WHERE p.id = a.provider_id AND p.user_id = ?2),
+                            (SELECT restricted FROM patients WHERE id = a.patient_id)
                      FROM appointments a WHERE a.id = ?1",
                     [appointment.id.as_str(), me.as_str()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
                 .map_err(sql_error("reading today's board"))?;
             let latest_set: Option<String> = connection
@@ -98,12 +105,22 @@ impl Session {
                 (Some(set), true) => Some(vitals_in_short(connection, set)?),
                 _ => None,
             };
+            let allergies = if sees_allergies && !restricted {
+                Some(crate::safety_facts::allergy_state(
+                    connection,
+                    &patient_id,
+                    reads_allergies,
+                )?)
+            } else {
+                None
+            };
             entries.push(TodayEntry {
                 appointment,
                 flow,
                 arrived_at: arrived_at.filter(|at| parse_timestamp(at).is_some()),
                 vitals_today,
                 mine,
+                allergies,
             });
         }
         Ok(entries)

@@ -440,7 +440,7 @@ fn icd10(value: &Option<String>) -> Result<Option<String>> {
 
 /// What a patient's allergy rows say, for the banner: `with_substances` for roles that read
 /// the list.
-fn allergy_state(
+pub(crate) fn allergy_state(
     connection: &Connection,
     patient_id: &str,
     with_substances: bool,

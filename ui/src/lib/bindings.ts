@@ -195,7 +195,12 @@ vitals_today: string | null,
 /**
  * The appointment is with the provider who is the signed-in person.
  */
-mine: boolean, };
+mine: boolean, 
+/**
+ * The allergy badge, for roles that may see it (substances only for those that read the
+ * list); none for a restricted chart.
+ */
+allergies: AllergyState | null, };
 
 export type LocaleChoice = { 
 /**
