@@ -137,6 +137,43 @@ struct Beyond {
     run: fn(&mut Desk, &mut Session) -> Result<(), Error>,
 }
 
+fn allergy_details() -> clinicdesk_core::AllergyDetails {
+    clinicdesk_core::AllergyDetails {
+        substance: "Latex".into(),
+        substance_code: None,
+        category: clinicdesk_core::AllergyCategory::Environment,
+        reaction: None,
+        severity: None,
+        criticality: None,
+        onset: None,
+        status: clinicdesk_core::AllergyStatus::Active,
+    }
+}
+
+fn medication_details() -> clinicdesk_core::MedicationDetails {
+    clinicdesk_core::MedicationDetails {
+        name: "Metformin".into(),
+        code: None,
+        dose: None,
+        route: None,
+        frequency: None,
+        started_on: None,
+        stopped_on: None,
+        reason: None,
+        status: clinicdesk_core::MedicationStatus::Active,
+    }
+}
+
+fn problem_details() -> clinicdesk_core::ProblemDetails {
+    clinicdesk_core::ProblemDetails {
+        description: "Asthma".into(),
+        icd10_code: None,
+        onset: None,
+        resolved_on: None,
+        status: clinicdesk_core::ProblemStatus::Active,
+    }
+}
+
 fn text(length: usize) -> String {
     "a".repeat(length)
 }
@@ -439,16 +476,7 @@ const RULES: &[Beyond] = &[
         as_user: "nurse.joy",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::AllergyDetails {
-                substance: "Latex".into(),
-                substance_code: None,
-                category: clinicdesk_core::AllergyCategory::Environment,
-                reaction: None,
-                severity: None,
-                criticality: None,
-                onset: None,
-                status: clinicdesk_core::AllergyStatus::Active,
-            };
+            let mut details = allergy_details();
             details.substance = text(201);
             s.record_allergy(&mrn, &details).map(|_| ())
         },
@@ -459,16 +487,7 @@ const RULES: &[Beyond] = &[
         as_user: "nurse.joy",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::AllergyDetails {
-                substance: "Latex".into(),
-                substance_code: None,
-                category: clinicdesk_core::AllergyCategory::Environment,
-                reaction: None,
-                severity: None,
-                criticality: None,
-                onset: None,
-                status: clinicdesk_core::AllergyStatus::Active,
-            };
+            let mut details = allergy_details();
             details.substance_code = Some(text(65));
             s.record_allergy(&mrn, &details).map(|_| ())
         },
@@ -479,16 +498,7 @@ const RULES: &[Beyond] = &[
         as_user: "nurse.joy",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::AllergyDetails {
-                substance: "Latex".into(),
-                substance_code: None,
-                category: clinicdesk_core::AllergyCategory::Environment,
-                reaction: None,
-                severity: None,
-                criticality: None,
-                onset: None,
-                status: clinicdesk_core::AllergyStatus::Active,
-            };
+            let mut details = allergy_details();
             details.reaction = Some(text(501));
             s.record_allergy(&mrn, &details).map(|_| ())
         },
@@ -499,17 +509,7 @@ const RULES: &[Beyond] = &[
         as_user: "dr.cole",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::MedicationDetails {
-                name: "Metformin".into(),
-                code: None,
-                dose: None,
-                route: None,
-                frequency: None,
-                started_on: None,
-                stopped_on: None,
-                reason: None,
-                status: clinicdesk_core::MedicationStatus::Active,
-            };
+            let mut details = medication_details();
             details.name = text(201);
             s.record_medication(&mrn, &details).map(|_| ())
         },
@@ -520,17 +520,7 @@ const RULES: &[Beyond] = &[
         as_user: "dr.cole",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::MedicationDetails {
-                name: "Metformin".into(),
-                code: None,
-                dose: None,
-                route: None,
-                frequency: None,
-                started_on: None,
-                stopped_on: None,
-                reason: None,
-                status: clinicdesk_core::MedicationStatus::Active,
-            };
+            let mut details = medication_details();
             details.dose = Some(text(101));
             s.record_medication(&mrn, &details).map(|_| ())
         },
@@ -541,17 +531,7 @@ const RULES: &[Beyond] = &[
         as_user: "dr.cole",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::MedicationDetails {
-                name: "Metformin".into(),
-                code: None,
-                dose: None,
-                route: None,
-                frequency: None,
-                started_on: None,
-                stopped_on: None,
-                reason: None,
-                status: clinicdesk_core::MedicationStatus::Active,
-            };
+            let mut details = medication_details();
             details.frequency = Some(text(101));
             s.record_medication(&mrn, &details).map(|_| ())
         },
@@ -562,17 +542,7 @@ const RULES: &[Beyond] = &[
         as_user: "dr.cole",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::MedicationDetails {
-                name: "Metformin".into(),
-                code: None,
-                dose: None,
-                route: None,
-                frequency: None,
-                started_on: None,
-                stopped_on: None,
-                reason: None,
-                status: clinicdesk_core::MedicationStatus::Active,
-            };
+            let mut details = medication_details();
             details.reason = Some(text(201));
             s.record_medication(&mrn, &details).map(|_| ())
         },
@@ -583,13 +553,7 @@ const RULES: &[Beyond] = &[
         as_user: "dr.cole",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::ProblemDetails {
-                description: "Asthma".into(),
-                icd10_code: None,
-                onset: None,
-                resolved_on: None,
-                status: clinicdesk_core::ProblemStatus::Active,
-            };
+            let mut details = problem_details();
             details.description = text(201);
             s.record_problem(&mrn, &details).map(|_| ())
         },
@@ -600,13 +564,7 @@ const RULES: &[Beyond] = &[
         as_user: "dr.cole",
         run: |desk, s| {
             let mrn = desk.mrn.clone();
-            let mut details = clinicdesk_core::ProblemDetails {
-                description: "Asthma".into(),
-                icd10_code: None,
-                onset: None,
-                resolved_on: None,
-                status: clinicdesk_core::ProblemStatus::Active,
-            };
+            let mut details = problem_details();
             details.icd10_code = Some("E11.123456".into());
             s.record_problem(&mrn, &details).map(|_| ())
         },

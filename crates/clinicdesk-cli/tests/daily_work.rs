@@ -6,6 +6,11 @@ mod support;
 
 use support::{last_line, Cli, STAFF_PASSWORD as STAFF};
 
+/// The arguments, then `--as someone`.
+fn with<'a>(args: &[&'a str], who: &[&'a str]) -> Vec<&'a str> {
+    args.iter().chain(who).copied().collect()
+}
+
 #[test]
 fn register_book_check_in_record_vitals_and_write_a_note() {
     let cli = Cli::clinic(&[
@@ -14,9 +19,6 @@ fn register_book_check_in_record_vitals_and_write_a_note() {
         ("cole", "clinician"),
     ]);
     let frank = ["--as", "frank"];
-    fn with<'a>(args: &[&'a str], who: &[&'a str]) -> Vec<&'a str> {
-        args.iter().chain(who).copied().collect()
-    }
 
     let added = cli.ok(
         &with(
@@ -246,9 +248,6 @@ fn allergies_medications_and_problems_with_the_same_rules_and_exit_codes() {
         ("joy", "nurse"),
         ("cole", "clinician"),
     ]);
-    fn with<'a>(args: &[&'a str], who: &[&'a str]) -> Vec<&'a str> {
-        args.iter().chain(who).copied().collect()
-    }
     let (frank, joy, cole) = (["--as", "frank"], ["--as", "joy"], ["--as", "cole"]);
     let mrn = last_line(&cli.ok(
         &with(

@@ -305,18 +305,11 @@ impl SafetyList {
     }
 
     /// The SQL that finds the row's patient's MRN by the row's id.
-    fn mrn_query(self) -> &'static str {
-        match self {
-            SafetyList::Allergies => {
-                "SELECT p.mrn FROM allergies r JOIN patients p ON p.id = r.patient_id WHERE r.id = ?1"
-            }
-            SafetyList::Medications => {
-                "SELECT p.mrn FROM medications r JOIN patients p ON p.id = r.patient_id WHERE r.id = ?1"
-            }
-            SafetyList::Problems => {
-                "SELECT p.mrn FROM problems r JOIN patients p ON p.id = r.patient_id WHERE r.id = ?1"
-            }
-        }
+    fn mrn_query(self) -> String {
+        format!(
+            "SELECT p.mrn FROM {} r JOIN patients p ON p.id = r.patient_id WHERE r.id = ?1",
+            self.table().name()
+        )
     }
 }
 
@@ -374,7 +367,7 @@ fn day(
     if parsed < floor {
         return Err(Error::invalid_field(
             field.name,
-            format!("{} {text} is before 1900", capitalised(field.label)),
+            format!("{} {text} is before 1900", field.label),
         ));
     }
     if let Some(earliest) = earliest.filter(|earliest| parsed < *earliest) {
@@ -382,7 +375,7 @@ fn day(
             field.name,
             format!(
                 "{} {text} is before {}",
-                capitalised(field.label),
+                field.label,
                 earliest.format("%Y-%m-%d")
             ),
         ));
@@ -392,20 +385,12 @@ fn day(
             field.name,
             format!(
                 "{} {text} is after {}",
-                capitalised(field.label),
+                field.label,
                 latest.format("%Y-%m-%d")
             ),
         ));
     }
     Ok(Some(parsed))
-}
-
-fn capitalised(text: &str) -> String {
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_uppercase().chain(characters).collect(),
-        None => String::new(),
-    }
 }
 
 fn day_text(day: Option<NaiveDate>) -> Option<String> {
@@ -529,6 +514,27 @@ fn withdraw_confirmations(
         })?;
     }
     Ok(())
+}
+
+/// Inserts a row of `table` for the patient and audits it as `action` on `object_type`, with the
+/// row after (and none before); returns its id.
+fn insert_audited(
+    transaction: &mut RecordedWrite<'_>,
+    table: Table,
+    (object_type, action): (&str, &str),
+    patient_id: &str,
+    values: &[(&str, &dyn clinicdesk_store::rusqlite::ToSql)],
+) -> Result<String> {
+    let id = transaction.insert_row(table, values)?;
+    let after = transaction.row_json(table, &id)?;
+    transaction.audit(
+        transaction
+            .entry(action)
+            .object(object_type, &id)
+            .patient(patient_id)
+            .details(serde_json::json!({ "before": null, "after": after })),
+    )?;
+    Ok(id)
 }
 
 /// The checked form of an allergy.
@@ -779,8 +785,11 @@ impl Session {
             if details.status == AllergyStatus::Active {
                 withdraw_confirmations(transaction, &patient_id, &stamp, &by)?;
             }
-            let id = transaction.insert_row(
+            let id = insert_audited(
+                transaction,
                 Table::Allergies,
+                ("allergy", "allergy.record"),
+                &patient_id,
                 &[
                     ("patient_id", &patient_id),
                     ("substance", &checked.substance),
@@ -792,14 +801,6 @@ impl Session {
                     ("onset", &checked.onset),
                     ("status", &details.status),
                 ],
-            )?;
-            let after = transaction.row_json(Table::Allergies, &id)?;
-            transaction.audit(
-                transaction
-                    .entry("allergy.record")
-                    .object("allergy", &id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": null, "after": after })),
             )?;
             Ok(AllergyId::from_store(id))
         })
@@ -874,17 +875,12 @@ impl Session {
         let stamp = crate::environment::format_timestamp(now);
         self.write(|transaction| {
             withdraw_confirmations(transaction, &patient_id, &stamp, &by)?;
-            let id = transaction.insert_row(
+            insert_audited(
+                transaction,
                 Table::AllergyConfirmations,
+                ("allergy_confirmation", "allergies.no_known_confirm"),
+                &patient_id,
                 &[("patient_id", &patient_id), ("status", &"current")],
-            )?;
-            let after = transaction.row_json(Table::AllergyConfirmations, &id)?;
-            transaction.audit(
-                transaction
-                    .entry("allergies.no_known_confirm")
-                    .object("allergy_confirmation", &id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": null, "after": after })),
             )?;
             Ok(())
         })
@@ -986,8 +982,11 @@ impl Session {
             self.enter_chart(mrn, "medication.record", Permission::MedicationsWrite)?;
         let checked = self.check_medication(&patient_id, details)?;
         self.write(|transaction| {
-            let id = transaction.insert_row(
+            let id = insert_audited(
+                transaction,
                 Table::Medications,
+                ("medication", "medication.record"),
+                &patient_id,
                 &[
                     ("patient_id", &patient_id),
                     ("name", &checked.name),
@@ -1000,14 +999,6 @@ impl Session {
                     ("reason", &checked.reason),
                     ("status", &details.status),
                 ],
-            )?;
-            let after = transaction.row_json(Table::Medications, &id)?;
-            transaction.audit(
-                transaction
-                    .entry("medication.record")
-                    .object("medication", &id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": null, "after": after })),
             )?;
             Ok(MedicationId::from_store(id))
         })
@@ -1071,15 +1062,12 @@ impl Session {
         let (patient_id, _, _) =
             self.enter_chart(mrn, "medications.review", Permission::MedicationsReview)?;
         self.write(|transaction| {
-            let id =
-                transaction.insert_row(Table::MedicationReviews, &[("patient_id", &patient_id)])?;
-            let after = transaction.row_json(Table::MedicationReviews, &id)?;
-            transaction.audit(
-                transaction
-                    .entry("medications.review")
-                    .object("medication_review", &id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": null, "after": after })),
+            insert_audited(
+                transaction,
+                Table::MedicationReviews,
+                ("medication_review", "medications.review"),
+                &patient_id,
+                &[("patient_id", &patient_id)],
             )?;
             Ok(())
         })
@@ -1138,8 +1126,11 @@ impl Session {
             self.enter_chart(mrn, "problem.record", Permission::ProblemsWrite)?;
         let checked = self.check_problem(&patient_id, details)?;
         self.write(|transaction| {
-            let id = transaction.insert_row(
+            let id = insert_audited(
+                transaction,
                 Table::Problems,
+                ("problem", "problem.record"),
+                &patient_id,
                 &[
                     ("patient_id", &patient_id),
                     ("description", &checked.description),
@@ -1148,14 +1139,6 @@ impl Session {
                     ("resolved_on", &checked.resolved_on),
                     ("status", &details.status),
                 ],
-            )?;
-            let after = transaction.row_json(Table::Problems, &id)?;
-            transaction.audit(
-                transaction
-                    .entry("problem.record")
-                    .object("problem", &id)
-                    .patient(&patient_id)
-                    .details(serde_json::json!({ "before": null, "after": after })),
             )?;
             Ok(ProblemId::from_store(id))
         })
@@ -1215,7 +1198,7 @@ impl Session {
     ) -> Result<(String, chrono::DateTime<Utc>)> {
         let mrn: Option<String> = self
             .connection()?
-            .query_row(list.mrn_query(), [id], |row| row.get(0))
+            .query_row(&list.mrn_query(), [id], |row| row.get(0))
             .optional()
             .map_err(sql_error("finding the record"))?;
         let Some(mrn) = mrn else {
