@@ -399,54 +399,6 @@ fn no_plain_text_from_the_store_appears_in_the_backup_file() {
     assert_eq!(header.facts.row_counts["patients"], 1);
 }
 
-/// Turns a copy of a current store into the store the previous Clinicdesk (schema 2) had: the
-/// objects of the newest migration dropped, its ledger row removed.
-/// Undoes the newest migration on a copy of a store, as if it were written by the previous release.
-fn downgrade_to_previous_schema(connection: &Connection) {
-    let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
-    let undo = match newest.version {
-        9 => {
-            "DROP TABLE allergies; DROP TABLE allergy_confirmations; DROP TABLE medications;
-             DROP TABLE medication_reviews; DROP TABLE problems;
-             DELETE FROM role_permissions WHERE permission IN ('allergies.read', 'allergies.write',
-                 'allergies.flag', 'medications.read', 'medications.write', 'medications.review',
-                 'problems.read', 'problems.write');
-             DELETE FROM permissions WHERE code IN ('allergies.read', 'allergies.write',
-                 'allergies.flag', 'medications.read', 'medications.write', 'medications.review',
-                 'problems.read', 'problems.write');"
-        }
-        8 => {
-            "DROP TRIGGER clinics_journal_insert;
-             DROP TRIGGER clinics_journal_update;
-             ALTER TABLE clinics DROP COLUMN locale;"
-        }
-        7 => {
-            "DROP TRIGGER users_journal_insert;
-             DROP TRIGGER users_journal_update;
-             ALTER TABLE users DROP COLUMN password_verifier;
-             DROP TABLE remote_audit_entries;"
-        }
-        6 => {
-            "DROP INDEX outbox_by_row;
-             DROP INDEX sync_conflicts_by_row;
-             ALTER TABLE sync_conflicts DROP COLUMN server_version;
-             ALTER TABLE sync_conflicts DROP COLUMN reason;"
-        }
-        other => panic!("update this test for the newest migration ({other}): undo it here"),
-    };
-    connection.execute_batch(undo).unwrap();
-    connection
-        .execute(
-            "DELETE FROM schema_migrations WHERE version = ?1",
-            [newest.version],
-        )
-        .unwrap();
-    assert_eq!(
-        clinicdesk_store::applied_schema_version(connection).unwrap(),
-        newest.version - 1
-    );
-}
-
 #[test]
 fn a_backup_from_the_previous_schema_version_restores_and_migrates() {
     let clinic = Clinic::with_staff();
@@ -467,7 +419,7 @@ fn a_backup_from_the_previous_schema_version_restores_and_migrates() {
     clinicdesk_store::copy_store_encrypted(&live, &old_store, &clinic.data_key()).unwrap();
     drop(live);
     let old = clinicdesk_store::open_store(&old_store, &clinic.data_key()).unwrap();
-    downgrade_to_previous_schema(&old);
+    clinicdesk_tests::previous_schema::downgrade_to_previous_schema(&old);
     let file = clinic.folder.path().join("previous-version.cdbackup");
     let recipient = clinicdesk_backup::RecipientKey {
         kind: clinicdesk_backup::RecipientKind::Clinic,

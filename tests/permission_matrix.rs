@@ -10,7 +10,7 @@ use clinicdesk_core::{
     AuditFilter, BookingRequest, DemographicsChange, ErrorCode, GrantId, MedicationDetails,
     MedicationId, MedicationStatus, NewPatient, NoteKind, ObservationId, ProblemDetails, ProblemId,
     ProblemStatus, ProviderId, Registration, Result, Role, SecuritySettings, Session, Sex,
-    VitalKind, VitalReading,
+    UpdateOffer, UpdateRefusal, UpdateSettings, VitalKind, VitalReading,
 };
 use clinicdesk_keyslot::KeySlotFile;
 use clinicdesk_store::rusqlite::{types::ValueRef, Connection};
@@ -140,6 +140,42 @@ fn operations() -> Vec<Operation> {
                     lock_minutes: 15,
                     emergency_access_minutes: 60,
                 })
+            },
+        },
+        Operation {
+            name: "read update settings",
+            allowed: &["administrator"],
+            run: |s, _, _| s.update_settings().map(drop),
+        },
+        Operation {
+            name: "change the update address",
+            allowed: &["administrator"],
+            run: |s, _, _| {
+                s.set_update_settings(UpdateSettings {
+                    endpoint: Some("https://updates.riverside.example/latest.json".into()),
+                })
+                .map(drop)
+            },
+        },
+        Operation {
+            name: "plan an update",
+            allowed: &["administrator"],
+            run: |s, _, _| {
+                s.plan_update(&UpdateOffer {
+                    version: "0.2.0".into(),
+                    installed_version: "0.1.0".into(),
+                    notes: None,
+                    published_at: None,
+                    schema_version: None,
+                })
+                .map(drop)
+            },
+        },
+        Operation {
+            name: "record a refused update",
+            allowed: &["administrator"],
+            run: |s, _, _| {
+                s.record_update_refusal("0.1.0", Some("0.2.0"), UpdateRefusal::BadSignature, "test")
             },
         },
         Operation {

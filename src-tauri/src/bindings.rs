@@ -12,6 +12,7 @@ use crate::commands::sync::{
 };
 use crate::commands::vitals::VitalDefinitionView;
 use crate::state::SyncActivity;
+use crate::updates::{InstalledUpdate, UpdateCheck, UpdateNotice, UpdateProgress};
 
 /// One command as `build.rs` found it, its types in TypeScript terms.
 #[derive(Debug, Clone, Copy)]
@@ -151,6 +152,14 @@ pub fn typescript_bindings() -> String {
         EnrolmentPreview,
         EnrolledWorkstation,
         JoinedClinic,
+        UpdateSettings,
+        UpdateOffer,
+        UpdatePlan,
+        UpdateRefusal,
+        UpdateCheck,
+        UpdateNotice,
+        UpdateProgress,
+        InstalledUpdate,
     ];
     let mut text = String::from(GENERATED);
     for declaration in declarations {

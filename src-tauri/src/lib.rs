@@ -6,12 +6,14 @@
 pub mod bindings;
 pub mod commands;
 pub mod state;
+pub mod updates;
 
 use tauri::{Builder, Runtime};
 
 /// Registers the state and every command on `builder` (the real app and the IPC tests share it).
 pub fn with_commands<R: Runtime>(builder: Builder<R>, state: state::AppState) -> Builder<R> {
     builder
+        .plugin(state.updates().plugin())
         .manage(state)
         .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handlers.rs")))
 }

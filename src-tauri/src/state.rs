@@ -40,6 +40,8 @@ struct Shared {
     sync_running: Mutex<()>,
     /// Wakes the background sync (a person asked for a sync, or someone signed in).
     sync_wake: tokio::sync::Notify,
+    /// The update found and not installed yet, and where updates go.
+    updates: crate::updates::UpdateSlot,
 }
 
 /// What sync is doing on this workstation now (the store's own figures are in `SyncStatus`).
@@ -60,6 +62,16 @@ pub struct SyncActivity {
 
 impl AppState {
     pub fn new(data_dir: DataDir, environment: Environment) -> AppState {
+        Self::with_update_setup(data_dir, environment, Default::default())
+    }
+
+    /// The app's state, installing updates where `updates` says (the tests unpack them into a
+    /// folder and sign them with a key of their own).
+    pub fn with_update_setup(
+        data_dir: DataDir,
+        environment: Environment,
+        updates: crate::updates::UpdateSetup,
+    ) -> AppState {
         AppState {
             shared: Arc::new(Shared {
                 data_dir,
@@ -71,6 +83,7 @@ impl AppState {
                 sync_activity: Mutex::new(SyncActivity::default()),
                 sync_running: Mutex::new(()),
                 sync_wake: tokio::sync::Notify::new(),
+                updates: crate::updates::UpdateSlot::new(updates),
             }),
         }
     }
@@ -81,6 +94,10 @@ impl AppState {
 
     pub fn environment(&self) -> &Environment {
         &self.shared.environment
+    }
+
+    pub fn updates(&self) -> &crate::updates::UpdateSlot {
+        &self.shared.updates
     }
 
     /// Runs `work` on the blocking pool, without a session (first run, login).

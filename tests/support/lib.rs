@@ -2,6 +2,7 @@
 //! test controls, with cheap Argon2id parameters (the cost is not what these tests are about).
 
 pub mod central;
+pub mod previous_schema;
 
 use chrono::TimeZone;
 use clinicdesk_core::{

@@ -249,6 +249,9 @@ pub fn action_in_words(action: &str) -> String {
         "sync.enroll" => "connected this workstation to the central server",
         "sync.sign_in_prepared" => "prepared first sign-ins on this workstation",
         "demo_data.generate" => "loaded demo data",
+        "update.settings_change" => "changed the update address",
+        "update.refused" => "refused an update",
+        "update.install" => "installed an update",
         _ => "",
     };
     if known.is_empty() {

@@ -40,6 +40,7 @@ mod store_schema;
 mod sync;
 mod tables;
 mod time_zone;
+mod updates;
 mod users;
 mod validation;
 mod vital_signs;
@@ -110,6 +111,9 @@ pub use sync::{
 };
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use time_zone::time_zone_names;
+pub use updates::{
+    UpdateOffer, UpdatePlan, UpdateRefusal, UpdateSettings, UPDATE_ENDPOINT_MAX_CHARS,
+};
 pub use users::{RemoteLockout, TemporaryPassword, UserSummary};
 pub use validation::visible;
 pub use vital_signs::{Bound, Interpretation, VitalDefinition, VitalKind, VITALS};

@@ -39,10 +39,11 @@ pub enum Permission {
     MedicationsReview,
     ProblemsRead,
     ProblemsWrite,
+    UpdatesManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 33] = [
+    pub const ALL: [Permission; 34] = [
         Permission::UsersList,
         Permission::UsersManage,
         Permission::SecurityManage,
@@ -76,6 +77,7 @@ impl Permission {
         Permission::MedicationsReview,
         Permission::ProblemsRead,
         Permission::ProblemsWrite,
+        Permission::UpdatesManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -113,6 +115,7 @@ impl Permission {
             Permission::MedicationsReview => "medications.review",
             Permission::ProblemsRead => "problems.read",
             Permission::ProblemsWrite => "problems.write",
+            Permission::UpdatesManage => "updates.manage",
         }
     }
 

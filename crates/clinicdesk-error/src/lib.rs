@@ -70,11 +70,17 @@ pub enum ErrorCode {
     WorkstationRevoked,
     /// The central server's schema is newer (or older) than this build knows.
     ServerSchemaMismatch,
+    /// An update was refused: its signature does not verify with the project's key, it was signed
+    /// by another key or for another version, it is older than the installed version, or its
+    /// download is incomplete or not a package. Nothing was installed.
+    UpdateRefused,
+    /// The update server cannot be reached, or did not answer with an update manifest.
+    UpdateServerUnreachable,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and for generating UI bindings.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::Unexpected,
         ErrorCode::Usage,
         ErrorCode::StoreNotInitialized,
@@ -101,6 +107,8 @@ impl ErrorCode {
         ErrorCode::ServerRefused,
         ErrorCode::WorkstationRevoked,
         ErrorCode::ServerSchemaMismatch,
+        ErrorCode::UpdateRefused,
+        ErrorCode::UpdateServerUnreachable,
     ];
 
     /// The command-line exit code for this error (docs/reference.md, "Errors").
@@ -125,6 +133,8 @@ impl ErrorCode {
             ErrorCode::ServerRefused => 5,
             ErrorCode::ServerCertificateMismatch | ErrorCode::ServerSchemaMismatch => 6,
             ErrorCode::ServerUnreachable | ErrorCode::SignInNeedsServer => 8,
+            ErrorCode::UpdateRefused => 6,
+            ErrorCode::UpdateServerUnreachable => 8,
         }
     }
 
@@ -157,6 +167,8 @@ impl ErrorCode {
             ErrorCode::ServerRefused => "server_refused",
             ErrorCode::WorkstationRevoked => "workstation_revoked",
             ErrorCode::ServerSchemaMismatch => "server_schema_mismatch",
+            ErrorCode::UpdateRefused => "update_refused",
+            ErrorCode::UpdateServerUnreachable => "update_server_unreachable",
         }
     }
 }

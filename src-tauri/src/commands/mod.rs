@@ -10,4 +10,5 @@ pub mod safety_facts;
 pub mod scheduling;
 pub mod session;
 pub mod sync;
+pub mod updates;
 pub mod vitals;

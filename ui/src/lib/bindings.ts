@@ -3,11 +3,11 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy" | "sync_not_enrolled" | "server_unreachable" | "sign_in_needs_server" | "server_certificate_mismatch" | "server_refused" | "workstation_revoked" | "server_schema_mismatch";
+export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "store_already_initialized" | "authentication_failed" | "account_locked" | "account_disabled" | "password_change_required" | "session_expired" | "permission_denied" | "emergency_access_required" | "invalid_input" | "weak_password" | "not_found" | "store_newer_than_app" | "migration_mismatch" | "integrity_failure" | "conflict" | "busy" | "sync_not_enrolled" | "server_unreachable" | "sign_in_needs_server" | "server_certificate_mismatch" | "server_refused" | "workstation_revoked" | "server_schema_mismatch" | "update_refused" | "update_server_unreachable";
 
 export type Error = { code: ErrorCode, message: string, field?: string, };
 
-export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite";
+export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite" | "UpdatesManage";
 
 export type Role = "administrator" | "manager" | "clinician" | "nurse" | "front_desk";
 
@@ -529,3 +529,45 @@ certificate_fingerprint: string, };
 export type EnrolledWorkstation = { clinic_name: string, workstation_role: string, };
 
 export type JoinedClinic = { clinic_name: string, recovery_key: string, };
+
+export type UpdateSettings = { endpoint: string | null, };
+
+export type UpdateOffer = { version: string, installed_version: string, notes: string | null, published_at: string | null, 
+/**
+ * The store schema the new version brings (`schema_version` in the manifest); `None` when
+ * the manifest does not say, which is treated as a schema change.
+ */
+schema_version: number | null, };
+
+export type UpdatePlan = { 
+/**
+ * A backup is made and verified before the update is installed: the new version changes the
+ * store's schema (or does not say that it does not).
+ */
+backup_first: boolean, 
+/**
+ * The schema of the store now.
+ */
+store_schema: number, };
+
+export type UpdateRefusal = "bad_signature" | "signed_by_another_key" | "signed_for_another_version" | "older_version" | "incomplete_download" | "not_a_package" | "server_unreachable" | "malformed_manifest" | "no_package_for_this_computer" | "not_installed_from_package" | "install_failed";
+
+export type UpdateCheck = { "kind": "up_to_date", installed_version: string, } | { "kind": "available", offer: UpdateOffer, plan: UpdatePlan, };
+
+export type UpdateNotice = { installed_version: string, 
+/**
+ * A newer version an administrator has found and not installed yet.
+ */
+available: UpdateOffer | null, 
+/**
+ * An administrator is installing it now: the app will restart.
+ */
+installing: boolean, };
+
+export type UpdateProgress = { "stage": "backup", progress: BackupProgress, } | { "stage": "download", received_bytes: number, total_bytes: number | null, } | { "stage": "install" };
+
+export type InstalledUpdate = { version: string, 
+/**
+ * The verified backup made first, if the update changes the schema.
+ */
+backup_file: string | null, };

@@ -27,6 +27,8 @@ export const commands = {
   bookAppointment: (request: B.BookingRequest) => call<Array<B.Appointment>>("book_appointment", { request }),
   /** Changes the signed-in user's password (also how a temporary one is replaced). */
   changePassword: (current: string, newPassword: string) => call<B.SessionInfo>("change_password", { current, newPassword }),
+  /** Asks the update address whether a newer version exists (administrators). */
+  checkForUpdate: () => call<B.UpdateCheck>("check_for_update", {}),
   /** Checks the whole store now, on its own connection; a failure is the damaged-store error. */
   checkStore: () => call<B.StoreCheck>("check_store", {}),
   /** Confirms the patient has no known allergies (refused while an allergy is active). */
@@ -50,6 +52,8 @@ export const commands = {
   enableUser: (username: string) => call<string>("enable_user", { username }),
   /** Enrols this workstation with the central server (administrators); the first sync follows in the background. */
   enrolWorkstation: (serverUrl: string, code: string) => call<B.EnrolledWorkstation>("enrol_workstation", { serverUrl, code }),
+  /** Installs the version the last check found, reporting progress. */
+  installUpdate: (onProgress: (progress: B.UpdateProgress) => void) => withProgress<B.InstalledUpdate, B.UpdateProgress>("install_update", {}, onProgress),
   /** A new workstation (empty data folder) joins its clinic's server, for an administrator of the clinic with their own password; the records arrive after they sign in. */
   joinClinicServer: (serverUrl: string, code: string, adminUsername: string, adminPassword: string) => call<B.JoinedClinic>("join_clinic_server", { serverUrl, code, adminUsername, adminPassword }),
   listAppointmentTypes: () => call<Array<B.AppointmentType>>("list_appointment_types", {}),
@@ -98,6 +102,8 @@ export const commands = {
   resetPassword: (username: string) => call<string>("reset_password", { username }),
   /** Settles a conflict: keep mine, keep theirs, field by field, or move a booking. */
   resolveSyncConflict: (id: B.ConflictId, resolution: B.ConflictResolution) => call<null>("resolve_sync_conflict", { id, resolution }),
+  /** Restarts the app into the installed version (the person's drafts are kept in the store). */
+  restartIntoUpdate: () => call<null>("restart_into_update", {}),
   /** Restores a backup whole: decrypted and checked on its own connection, then swapped in (other commands are told the store is busy during the swap). */
   restoreBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.RestoreOutcome, B.BackupProgress>("restore_backup", { path }, onProgress),
   /** Restores a backup over a store so damaged that nobody can sign in, with the clinic's recovery key; everyone keeps their password, and the damaged store is kept aside. */
@@ -119,6 +125,7 @@ export const commands = {
   /** Restricts a chart to its care team, or lifts the restriction. */
   setPatientRestricted: (mrn: string, restricted: boolean) => call<null>("set_patient_restricted", { mrn, restricted }),
   setSecuritySettings: (settings: B.SecuritySettings) => call<null>("set_security_settings", { settings }),
+  setUpdateSettings: (settings: B.UpdateSettings) => call<B.UpdateSettings>("set_update_settings", { settings }),
   setUserRole: (username: string, role: B.Role) => call<null>("set_user_role", { username, role }),
   /** Replaces the windows of the given weekdays (ISO 1 = Monday); minutes after local midnight. */
   setWorkingHours: (providerId: B.ProviderId, weekdays: Array<number>, windows: Array<[number, number]>) => call<null>("set_working_hours", { providerId, weekdays, windows }),
@@ -142,7 +149,10 @@ export const commands = {
   /** Changes demographics; a stale `expected_version` is a conflict, nothing overwritten. */
   updateDemographics: (mrn: string, change: B.DemographicsChange, expectedVersion: number) => call<null>("update_demographics", { mrn, change, expectedVersion }),
   updateMedication: (medicationId: B.MedicationId, details: B.MedicationDetails) => call<null>("update_medication", { medicationId, details }),
+  /** What everyone signed in here sees: the installed version, and a newer one waiting. */
+  updateNotice: () => call<B.UpdateNotice>("update_notice", {}),
   updateProblem: (problemId: B.ProblemId, details: B.ProblemDetails) => call<null>("update_problem", { problemId, details }),
+  updateSettings: () => call<B.UpdateSettings>("update_settings", {}),
   /** Decrypts and checks a backup completely, touching nothing. */
   verifyBackup: (path: string, onProgress: (progress: B.BackupProgress) => void) => withProgress<B.BackupFacts, B.BackupProgress>("verify_backup", { path }, onProgress),
   /** The vital-signs table, for the form's checks as the nurse types. */
