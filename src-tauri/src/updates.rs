@@ -155,6 +155,8 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<U
     let endpoint = state
         .with_session(|session| session.update_endpoint_to_check())
         .await?;
+    // Whatever this check finds replaces what an earlier one found.
+    state.updates().held().take();
     let installed = installed_version(app);
     let refuse = |refusal: UpdateRefusal, offered: Option<String>, detail: String| {
         let installed = installed.clone();
@@ -191,7 +193,6 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<U
     let update = match updater.check().await {
         Ok(Some(update)) => update,
         Ok(None) => {
-            state.updates().held().take();
             return Ok(UpdateCheck::UpToDate {
                 installed_version: installed,
             });
@@ -213,16 +214,12 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<U
     };
     match ordering {
         std::cmp::Ordering::Less => {
-            state.updates().held().take();
             let detail = format!("offered {} while {installed} is installed", update.version);
             refuse(UpdateRefusal::OlderVersion, Some(update.version), detail).await
         }
-        std::cmp::Ordering::Equal => {
-            state.updates().held().take();
-            Ok(UpdateCheck::UpToDate {
-                installed_version: installed,
-            })
-        }
+        std::cmp::Ordering::Equal => Ok(UpdateCheck::UpToDate {
+            installed_version: installed,
+        }),
         std::cmp::Ordering::Greater => {
             let offer = UpdateOffer {
                 version: update.version.clone(),
@@ -283,9 +280,11 @@ pub async fn install(
         None
     };
 
+    // A refused package is not offered again: the next check asks the server anew.
     let refuse = |refusal: UpdateRefusal, detail: String| {
         let offer = offer.clone();
         async move {
+            slot.held().take();
             let error = refusal.error(Some(&offer.version));
             state
                 .with_session(move |session| {

@@ -11,6 +11,7 @@
 //! `UPDATE_SCREENSHOTS=1`).
 
 mod desktop;
+mod update_server;
 
 use desktop::{Desktop, ADMIN_PASSWORD, STAFF_PASSWORD};
 use fantoccini::Locator;
@@ -119,6 +120,53 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.fill("#warning", "10").await;
     app.click("Save settings").await;
     app.wait_text("[role=status]", "Saved").await;
+    // Updates: the administrator points the workstation at the clinic group's update server, sees
+    // the new version with its notes, and chooses to install it; the package is not signed with
+    // the project's key, so it is refused and nothing is installed.
+    let update_server = update_server::UpdateServer::start();
+    let stranger = update_server::SigningKey::generate();
+    let package_folder = tempfile::tempdir().unwrap();
+    let package = update_server::debian_package(package_folder.path(), "0.2.0");
+    let signature = stranger.sign(&package, "clinicdesk_0.2.0_amd64.deb", "0.2.0");
+    update_server.serve("/package.deb", update_server::Reply::Bytes(package));
+    update_server.offer("0.2.0", &signature, None);
+    app.click("Updates").await;
+    app.wait_text("[data-testid=installed-version]", "Clinicdesk 0.1.0")
+        .await;
+    app.fill(
+        "#update-endpoint",
+        "http://updates.riverside.example/latest.json",
+    )
+    .await;
+    app.click("Save address").await;
+    app.wait_text(".error", "use https").await;
+    app.fill("#update-endpoint", &update_server.url("/latest.json"))
+        .await;
+    app.click("Save address").await;
+    app.wait_text(
+        "[data-testid=update-available]",
+        "Version 0.2.0 is available",
+    )
+    .await;
+    app.wait_text("[data-testid=update-notes]", "allergies on the day list")
+        .await;
+    app.wait_text(".hint", "a backup is made and verified first")
+        .await;
+    app.screenshot("04c-admin-updates").await;
+    app.click("Install version 0.2.0…").await;
+    app.click("Install version 0.2.0 and restart").await;
+    app.wait_text(
+        "[data-testid=update-error]",
+        "not signed with the Clinicdesk project's key",
+    )
+    .await;
+    app.screenshot("04d-update-refused").await;
+    app.click("Check for updates").await;
+    app.wait_text(
+        "[data-testid=update-available]",
+        "Version 0.2.0 is available",
+    )
+    .await;
     app.logoff().await;
 
     // The new user must choose a password at first login.
@@ -135,6 +183,13 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     app.fill("#repeat", STAFF_PASSWORD).await;
     app.click("Save and continue").await;
     app.button("Log off").await;
+    // Everyone signed in here is told that a new version waits for an administrator.
+    app.wait_text(
+        "[data-testid=update-notice]",
+        "Version 0.2.0 of Clinicdesk is ready. An administrator will install it",
+    )
+    .await;
+    app.screenshot("05b-update-notice").await;
     app.logoff().await;
 
     // Front desk: register (with the duplicate warning), book, reschedule, check in.
