@@ -1,64 +1,12 @@
 //! The desktop shell through Tauri's IPC (no webview): errors cross as `{code, message}`, and no
 //! command returns data a role may not see.
 
+mod ipc_shell;
+
 use clinicdesk_desktop::state::AppState;
 use clinicdesk_tests::{Clinic, ADMIN_PASSWORD, STAFF_PASSWORD};
+use ipc_shell::{call_on, Shell};
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
-
-struct Shell {
-    window: WebviewWindow<tauri::test::MockRuntime>,
-    _app: tauri::App<tauri::test::MockRuntime>,
-}
-
-impl Shell {
-    fn new(clinic: &Clinic) -> Shell {
-        let state = AppState::new(clinic.data_dir.clone(), clinic.environment.clone());
-        let app = clinicdesk_desktop::with_commands(mock_builder(), state)
-            .build(tauri::generate_context!())
-            .expect("app builds");
-        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("window");
-        Shell { window, _app: app }
-    }
-
-    /// The app's state, as the commands see it.
-    fn state(&self) -> AppState {
-        use tauri::Manager;
-        self._app.state::<AppState>().inner().clone()
-    }
-
-    fn call(&self, command: &str, arguments: Value) -> Result<Value, Value> {
-        call_on(&self.window, command, arguments)
-    }
-}
-
-/// One command through IPC, as the window would send it.
-fn call_on(
-    window: &WebviewWindow<tauri::test::MockRuntime>,
-    command: &str,
-    arguments: Value,
-) -> Result<Value, Value> {
-    {
-        get_ipc_response(
-            window,
-            InvokeRequest {
-                cmd: command.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(arguments),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
-}
 
 #[test]
 fn errors_cross_as_code_and_message() {

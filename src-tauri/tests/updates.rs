@@ -6,6 +6,7 @@
 //! and install nothing. An update that changes the schema is preceded by a verified backup, and the
 //! new version migrates a store of the previous one with everyone still able to sign in.
 
+mod ipc_shell;
 mod update_server;
 
 use std::net::TcpListener;
@@ -15,93 +16,63 @@ use std::sync::{Arc, Mutex};
 use clinicdesk_desktop::state::AppState;
 use clinicdesk_desktop::updates::{UpdateInstallation, UpdateProgress, UpdateSetup};
 use clinicdesk_tests::{Clinic, ADMIN, ADMIN_PASSWORD, STAFF_PASSWORD};
+use ipc_shell::Shell;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
 use update_server::{debian_package, Reply, SigningKey, UpdateServer};
 
 /// The version the app under test has (tauri.conf.json).
 const INSTALLED: &str = "0.1.0";
 
-/// The app with its commands and the real updater plugin, trusting `key`, unpacking into `root`.
-struct Shell {
-    window: WebviewWindow<MockRuntime>,
-    app: tauri::App<MockRuntime>,
+/// The app trusting `key` for updates and unpacking them into `root`.
+fn shell_trusting(clinic: &Clinic, key: &SigningKey, root: &Path) -> Shell {
+    Shell::with_state(AppState::with_update_setup(
+        clinic.data_dir.clone(),
+        clinic.environment.clone(),
+        UpdateSetup {
+            installation: UpdateInstallation::UnpackInto(root.to_owned()),
+            public_key: Some(key.public_key()),
+        },
+    ))
 }
 
-impl Shell {
-    fn new(clinic: &Clinic, key: &SigningKey, root: &Path) -> Shell {
-        let state = AppState::with_update_setup(
-            clinic.data_dir.clone(),
-            clinic.environment.clone(),
-            UpdateSetup {
-                installation: UpdateInstallation::UnpackInto(root.to_owned()),
-                public_key: Some(key.public_key()),
-            },
-        );
-        let app = clinicdesk_desktop::with_commands(mock_builder(), state)
-            .build(tauri::generate_context!())
-            .expect("app builds");
-        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("window");
-        Shell { window, app }
-    }
-
-    fn call(&self, command: &str, arguments: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: command.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(arguments),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
-
-    fn sign_in(&self, username: &str, password: &str) -> Value {
-        self.call(
+fn sign_in(shell: &Shell, username: &str, password: &str) -> Value {
+    shell
+        .call(
             "login",
             json!({ "username": username, "password": password }),
         )
         .unwrap_or_else(|error| panic!("{username} signs in: {error}"))
-    }
+}
 
-    fn point_at(&self, server: &UpdateServer) {
-        self.call(
+fn point_at(shell: &Shell, server: &UpdateServer) {
+    shell
+        .call(
             "set_update_settings",
             json!({ "settings": { "endpoint": server.url("/latest.json") } }),
         )
         .unwrap();
-    }
+}
 
-    fn install(&self) -> Result<Value, Value> {
-        self.call("install_update", json!({ "onProgress": "__CHANNEL__:1" }))
-    }
+fn install(shell: &Shell) -> Result<Value, Value> {
+    shell.call("install_update", json!({ "onProgress": "__CHANNEL__:1" }))
+}
 
-    /// Installs directly (not through IPC), collecting every progress report.
-    fn install_watching_progress(&self) -> (Vec<UpdateProgress>, clinicdesk_core::Result<Value>) {
-        use tauri::Manager;
-        let state = self.app.state::<AppState>().inner().clone();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let reports = seen.clone();
-        let outcome = tauri::async_runtime::block_on(clinicdesk_desktop::updates::install(
-            &state,
-            move |progress| reports.lock().unwrap().push(progress),
-        ));
-        let seen = seen.lock().unwrap().clone();
-        (
-            seen,
-            outcome.map(|installed| serde_json::to_value(installed).unwrap()),
-        )
-    }
+/// Installs directly (not through IPC), collecting every progress report.
+fn install_watching_progress(
+    shell: &Shell,
+) -> (Vec<UpdateProgress>, clinicdesk_core::Result<Value>) {
+    let state = shell.state();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reports = seen.clone();
+    let outcome = tauri::async_runtime::block_on(clinicdesk_desktop::updates::install(
+        &state,
+        move |progress| reports.lock().unwrap().push(progress),
+    ));
+    let seen = seen.lock().unwrap().clone();
+    (
+        seen,
+        outcome.map(|installed| serde_json::to_value(installed).unwrap()),
+    )
 }
 
 /// One clinic, its update server and signing key, and the app trusting that key.
@@ -122,9 +93,9 @@ impl Setting {
         let folder = tempfile::tempdir().unwrap();
         let package = debian_package(folder.path(), "0.2.0");
         server.serve("/package.deb", Reply::Bytes(package.clone()));
-        let shell = Shell::new(&clinic, &key, &folder.path().join("root"));
-        shell.sign_in(ADMIN, ADMIN_PASSWORD);
-        shell.point_at(&server);
+        let shell = shell_trusting(&clinic, &key, &folder.path().join("root"));
+        sign_in(&shell, ADMIN, ADMIN_PASSWORD);
+        point_at(&shell, &server);
         Setting {
             clinic,
             key,
@@ -278,7 +249,7 @@ fn a_correctly_signed_newer_version_is_offered_with_its_notes_and_installed() {
     assert_eq!(notice["available"]["version"], "0.2.0");
 
     let head = setting.audit_head();
-    let (progress, installed) = setting.shell.install_watching_progress();
+    let (progress, installed) = install_watching_progress(&setting.shell);
     let installed = installed.expect("the update installs");
     assert_eq!(installed["version"], "0.2.0");
     assert_eq!(installed["backup_file"], Value::Null);
@@ -339,7 +310,7 @@ fn an_update_that_changes_the_schema_is_installed_only_after_a_verified_backup()
             "{announced:?}: {offered}"
         );
         let head = setting.audit_head();
-        let (progress, installed) = setting.shell.install_watching_progress();
+        let (progress, installed) = install_watching_progress(&setting.shell);
         let installed = installed.expect("the update installs");
         let backup = installed["backup_file"]
             .as_str()
@@ -389,7 +360,7 @@ fn a_tampered_package_is_refused_and_nothing_is_installed() {
     setting.server.serve("/package.deb", Reply::Bytes(tampered));
     check_refused(
         &setting,
-        Shell::install,
+        install,
         "update_refused",
         "does not match its signature",
         "bad_signature",
@@ -410,7 +381,7 @@ fn a_package_signed_with_another_key_is_refused() {
     setting.shell.call("check_for_update", json!({})).unwrap();
     check_refused(
         &setting,
-        Shell::install,
+        install,
         "update_refused",
         "not signed with the Clinicdesk project's key",
         "signed_by_another_key",
@@ -430,7 +401,7 @@ fn a_genuine_package_announced_as_another_version_is_refused() {
     setting.shell.call("check_for_update", json!({})).unwrap();
     check_refused(
         &setting,
-        Shell::install,
+        install,
         "update_refused",
         "signature is for another version",
         "signed_for_another_version",
@@ -452,7 +423,7 @@ fn a_download_cut_off_before_the_end_is_refused() {
     );
     check_refused(
         &setting,
-        Shell::install,
+        install,
         "update_refused",
         "stopped before the whole package arrived",
         "incomplete_download",
@@ -475,7 +446,7 @@ fn an_older_version_is_refused_at_the_check_and_cannot_be_installed() {
         "older than the version installed here",
         "older_version",
     );
-    let nothing = setting.shell.install().unwrap_err();
+    let nothing = install(&setting.shell).unwrap_err();
     assert_eq!(nothing["code"], "conflict");
     assert!(nothing["message"]
         .as_str()
@@ -558,7 +529,7 @@ fn update_addresses_are_checked_and_only_administrators_manage_updates() {
         .as_str()
         .unwrap()
         .contains("No update address is set"));
-    setting.shell.point_at(&setting.server);
+    point_at(&setting.shell, &setting.server);
     setting.offer_signed(None);
     setting.shell.call("check_for_update", json!({})).unwrap();
 
@@ -567,7 +538,7 @@ fn update_addresses_are_checked_and_only_administrators_manage_updates() {
         .shell
         .call("logoff", json!({ "idle": false }))
         .unwrap();
-    setting.shell.sign_in("mona", STAFF_PASSWORD);
+    sign_in(&setting.shell, "mona", STAFF_PASSWORD);
     let notice = setting.shell.call("update_notice", json!({})).unwrap();
     assert_eq!(notice["available"]["version"], "0.2.0");
     for (command, arguments) in [
@@ -595,7 +566,7 @@ fn the_new_version_migrates_a_store_of_the_previous_version_and_everyone_signs_i
     clinicdesk_tests::previous_schema::downgrade_to_previous_schema(&clinic.raw_store());
     let key = SigningKey::generate();
     let root = tempfile::tempdir().unwrap();
-    let shell = Shell::new(&clinic, &key, root.path());
+    let shell = shell_trusting(&clinic, &key, root.path());
     for (username, password) in [
         (ADMIN, ADMIN_PASSWORD),
         ("frank", STAFF_PASSWORD),
@@ -603,7 +574,7 @@ fn the_new_version_migrates_a_store_of_the_previous_version_and_everyone_signs_i
         ("dr.cole", STAFF_PASSWORD),
         ("mona", STAFF_PASSWORD),
     ] {
-        let session = shell.sign_in(username, password);
+        let session = sign_in(&shell, username, password);
         assert_eq!(session["user"]["username"], username, "{session}");
         assert_eq!(session["store_damage"], Value::Null);
         shell.call("logoff", json!({ "idle": false })).unwrap();
