@@ -51,6 +51,10 @@ pub struct UpdateSlot {
     installation: UpdateInstallation,
     public_key: Option<String>,
     offer: Mutex<Option<HeldUpdate>>,
+    /// Packages refused while the app runs (version and signature): not offered again.
+    refused: Mutex<Vec<(String, String)>>,
+    /// The version installed while the app runs, waiting for the restart.
+    installed: Mutex<Option<String>>,
     /// Held while an update is being installed, so a second install waits its turn.
     installing: tokio::sync::Mutex<()>,
 }
@@ -67,6 +71,8 @@ impl UpdateSlot {
             installation: setup.installation,
             public_key: setup.public_key,
             offer: Mutex::new(None),
+            refused: Mutex::new(Vec::new()),
+            installed: Mutex::new(None),
             installing: tokio::sync::Mutex::new(()),
         }
     }
@@ -87,6 +93,40 @@ impl UpdateSlot {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Forgets the version found (the update address changed).
+    pub fn forget_offer(&self) {
+        self.held().take();
+    }
+
+    fn refuse_package(&self, update: &tauri_plugin_updater::Update, refusal: UpdateRefusal) {
+        self.held().take();
+        if !refusal.is_about_the_package() {
+            return;
+        }
+        self.refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((update.version.clone(), update.signature.clone()));
+    }
+
+    fn was_refused(&self, update: &tauri_plugin_updater::Update) -> bool {
+        self.refused
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .any(|(version, signature)| {
+                *version == update.version && *signature == update.signature
+            })
+    }
+
+    /// The version installed and waiting for the restart, if any.
+    pub fn installed_and_waiting(&self) -> Option<String> {
+        self.installed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
 }
 
 /// The answer to "is there a new version?".
@@ -99,6 +139,12 @@ pub enum UpdateCheck {
     Available {
         offer: UpdateOffer,
         plan: UpdatePlan,
+    },
+    /// The server still offers a package this workstation refused (see the audit trail); it is
+    /// not offered again until the server offers another one.
+    RefusedEarlier {
+        installed_version: String,
+        version: String,
     },
 }
 
@@ -149,24 +195,41 @@ pub fn notice<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> UpdateNotice 
     }
 }
 
+/// How long the update server may stay silent before a check or a download gives up.
+const SILENCE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Asks the update address for a newer version; an offer is kept for [`install`]. An older
-/// version, an unreadable manifest or an unreachable server is refused and audited.
-pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<UpdateCheck> {
+/// version, an unreadable manifest or an unreachable server is refused, and audited unless the
+/// check is `quiet` (the one made when an administrator signs in, which would otherwise fill the
+/// audit trail while a server is down).
+pub async fn check<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    quiet: bool,
+) -> Result<UpdateCheck> {
     let endpoint = state
         .with_session(|session| session.update_endpoint_to_check())
         .await?;
-    // Whatever this check finds replaces what an earlier one found.
-    state.updates().held().take();
+    let slot = state.updates();
+    let _not_installing = slot.installing.try_lock().map_err(|_| installing_now())?;
     let installed = installed_version(app);
     let refuse = |refusal: UpdateRefusal, offered: Option<String>, detail: String| {
         let installed = installed.clone();
         async move {
+            slot.held().take();
             let error = refusal.error(offered.as_deref());
-            state
-                .with_session(move |session| {
-                    session.record_update_refusal(&installed, offered.as_deref(), refusal, &detail)
-                })
-                .await?;
+            if !quiet {
+                state
+                    .with_session(move |session| {
+                        session.record_update_refusal(
+                            &installed,
+                            offered.as_deref(),
+                            refusal,
+                            &detail,
+                        )
+                    })
+                    .await?;
+            }
             Err::<UpdateCheck, Error>(error)
         }
     };
@@ -181,7 +244,18 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<U
     let updater = app
         .updater_builder()
         .version_comparator(|_, _| true)
-        .timeout(std::time::Duration::from_secs(30))
+        .timeout(SILENCE_LIMIT)
+        .configure_client(|client| {
+            client
+                .read_timeout(SILENCE_LIMIT)
+                .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                    match clinicdesk_core::check_update_address(attempt.url().as_str()) {
+                        Ok(_) if attempt.previous().len() < 5 => attempt.follow(),
+                        Ok(_) => attempt.error("too many redirects"),
+                        Err(error) => attempt.error(error.message),
+                    }
+                }))
+        })
         .endpoints(vec![url])
         .and_then(|builder| builder.build());
     let updater = match updater {
@@ -193,6 +267,7 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<U
     let update = match updater.check().await {
         Ok(Some(update)) => update,
         Ok(None) => {
+            slot.held().take();
             return Ok(UpdateCheck::UpToDate {
                 installed_version: installed,
             });
@@ -217,10 +292,31 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<U
             let detail = format!("offered {} while {installed} is installed", update.version);
             refuse(UpdateRefusal::OlderVersion, Some(update.version), detail).await
         }
-        std::cmp::Ordering::Equal => Ok(UpdateCheck::UpToDate {
-            installed_version: installed,
-        }),
+        std::cmp::Ordering::Equal => {
+            slot.held().take();
+            Ok(UpdateCheck::UpToDate {
+                installed_version: installed,
+            })
+        }
+        std::cmp::Ordering::Greater if slot.was_refused(&update) => {
+            slot.held().take();
+            Ok(UpdateCheck::RefusedEarlier {
+                installed_version: installed,
+                version: update.version,
+            })
+        }
         std::cmp::Ordering::Greater => {
+            // The package's own address follows the same rule as the update address.
+            if let Err(error) = clinicdesk_core::check_update_address(update.download_url.as_str())
+            {
+                let version = update.version.clone();
+                return refuse(
+                    UpdateRefusal::InsecurePackageAddress,
+                    Some(version),
+                    error.message,
+                )
+                .await;
+            }
             let offer = UpdateOffer {
                 version: update.version.clone(),
                 installed_version: installed,
@@ -257,16 +353,26 @@ pub async fn install(
     mut report: impl FnMut(UpdateProgress) + Send + 'static,
 ) -> Result<InstalledUpdate> {
     let slot = state.updates();
-    let _installing = slot.installing.try_lock().map_err(|_| {
-        Error::new(
-            ErrorCode::Busy,
-            "An update is already being installed on this workstation",
-        )
-    })?;
+    let _installing = slot.installing.try_lock().map_err(|_| installing_now())?;
     let held = slot.held().clone().ok_or_else(|| {
         Error::conflict("There is no new version to install: check for updates first")
     })?;
     let offer = held.offer.clone();
+    // A copy that cannot replace itself says so before any backup or download.
+    if let Some((refusal, detail)) = cannot_install_here(&slot.installation) {
+        let error = refusal.error(Some(&offer.version));
+        state
+            .with_session(move |session| {
+                session.record_update_refusal(
+                    &offer.installed_version,
+                    Some(&offer.version),
+                    refusal,
+                    &detail,
+                )
+            })
+            .await?;
+        return Err(error);
+    }
     let plan = {
         let offer = offer.clone();
         state
@@ -280,11 +386,13 @@ pub async fn install(
         None
     };
 
-    // A refused package is not offered again: the next check asks the server anew.
+    // A refused package is not offered again while the app runs.
+    let refused_update = held.update.clone();
     let refuse = |refusal: UpdateRefusal, detail: String| {
         let offer = offer.clone();
+        let refused_update = refused_update.clone();
         async move {
-            slot.held().take();
+            slot.refuse_package(&refused_update, refusal);
             let error = refusal.error(Some(&offer.version));
             state
                 .with_session(move |session| {
@@ -344,6 +452,10 @@ pub async fn install(
             .await?;
     }
     slot.held().take();
+    *slot
+        .installed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(offer.version.clone());
     Ok(InstalledUpdate {
         version: offer.version,
         backup_file,
@@ -393,12 +505,8 @@ fn install_package(
     };
     match installation {
         UpdateInstallation::SystemPackage => {
-            if tauri::utils::platform::bundle_type() != Some(tauri::utils::config::BundleType::Deb)
-            {
-                return Err((
-                    UpdateRefusal::NotInstalledFromPackage,
-                    "this copy was not installed from the Debian package".to_owned(),
-                ));
+            if let Some(cannot) = cannot_install_here(installation) {
+                return Err(cannot);
             }
             update.install(bytes).map_err(failed)
         }
@@ -431,6 +539,26 @@ fn install_package(
             }
         }
     }
+}
+
+fn installing_now() -> Error {
+    Error::new(
+        ErrorCode::Busy,
+        "An update is being installed on this workstation; Clinicdesk restarts when it is done",
+    )
+}
+
+/// Why this copy of Clinicdesk cannot install a package, if it cannot: only an app installed from
+/// the Debian package replaces itself through the package manager.
+fn cannot_install_here(installation: &UpdateInstallation) -> Option<(UpdateRefusal, String)> {
+    let packaged =
+        tauri::utils::platform::bundle_type() == Some(tauri::utils::config::BundleType::Deb);
+    (*installation == UpdateInstallation::SystemPackage && !packaged).then(|| {
+        (
+            UpdateRefusal::NotInstalledFromPackage,
+            "this copy was not installed from the Debian package".to_owned(),
+        )
+    })
 }
 
 /// Why a check failed, in the words of [`UpdateRefusal`].

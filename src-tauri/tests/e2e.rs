@@ -161,10 +161,21 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     )
     .await;
     app.screenshot("04d-update-refused").await;
+    // The refused package is not offered again; a new one from the server is.
+    app.click("Check for updates").await;
+    app.wait_text(
+        "[data-testid=update-refused-earlier]",
+        "still offers version 0.2.0, which was refused",
+    )
+    .await;
+    let newer = update_server::debian_package(package_folder.path(), "0.3.0");
+    let signature = stranger.sign(&newer, "clinicdesk_0.3.0_amd64.deb", "0.3.0");
+    update_server.serve("/package.deb", update_server::Reply::Bytes(newer));
+    update_server.offer("0.3.0", &signature, None);
     app.click("Check for updates").await;
     app.wait_text(
         "[data-testid=update-available]",
-        "Version 0.2.0 is available",
+        "Version 0.3.0 is available",
     )
     .await;
     app.logoff().await;
@@ -186,7 +197,7 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
     // Everyone signed in here is told that a new version waits for an administrator.
     app.wait_text(
         "[data-testid=update-notice]",
-        "Version 0.2.0 of Clinicdesk is ready. An administrator will install it",
+        "Version 0.3.0 of Clinicdesk is ready. An administrator will install it",
     )
     .await;
     app.screenshot("05b-update-notice").await;

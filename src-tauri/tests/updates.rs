@@ -23,13 +23,13 @@ use update_server::{debian_package, Reply, SigningKey, UpdateServer};
 /// The version the app under test has (tauri.conf.json).
 const INSTALLED: &str = "0.1.0";
 
-/// The app trusting `key` for updates and unpacking them into `root`.
-fn shell_trusting(clinic: &Clinic, key: &SigningKey, root: &Path) -> Shell {
+/// The app trusting `key` for updates and installing them as `installation` says.
+fn shell_trusting(clinic: &Clinic, key: &SigningKey, installation: UpdateInstallation) -> Shell {
     Shell::with_state(AppState::with_update_setup(
         clinic.data_dir.clone(),
         clinic.environment.clone(),
         UpdateSetup {
-            installation: UpdateInstallation::UnpackInto(root.to_owned()),
+            installation,
             public_key: Some(key.public_key()),
         },
     ))
@@ -86,14 +86,19 @@ struct Setting {
 }
 
 impl Setting {
+    /// Updates unpacked into a temporary root.
     fn new() -> Setting {
+        Setting::installing(UpdateInstallation::UnpackInto)
+    }
+
+    fn installing(installation: impl FnOnce(PathBuf) -> UpdateInstallation) -> Setting {
         let clinic = Clinic::with_staff();
         let key = SigningKey::generate();
         let server = UpdateServer::start();
         let folder = tempfile::tempdir().unwrap();
         let package = debian_package(folder.path(), "0.2.0");
         server.serve("/package.deb", Reply::Bytes(package.clone()));
-        let shell = shell_trusting(&clinic, &key, &folder.path().join("root"));
+        let shell = shell_trusting(&clinic, &key, installation(folder.path().join("root")));
         sign_in(&shell, ADMIN, ADMIN_PASSWORD);
         point_at(&shell, &server);
         Setting {
@@ -231,7 +236,10 @@ fn a_correctly_signed_newer_version_is_offered_with_its_notes_and_installed() {
     let schema = setting.store_schema();
     setting.offer_signed(Some(schema));
 
-    let offered = setting.shell.call("check_for_update", json!({})).unwrap();
+    let offered = setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
     assert_eq!(offered["kind"], "available", "{offered}");
     assert_eq!(offered["offer"]["version"], "0.2.0");
     assert_eq!(offered["offer"]["installed_version"], INSTALLED);
@@ -304,7 +312,10 @@ fn an_update_that_changes_the_schema_is_installed_only_after_a_verified_backup()
     let schema = setting.store_schema();
     for announced in [Some(schema + 1), None] {
         setting.offer_signed(announced);
-        let offered = setting.shell.call("check_for_update", json!({})).unwrap();
+        let offered = setting
+            .shell
+            .call("check_for_update", json!({ "quiet": false }))
+            .unwrap();
         assert_eq!(
             offered["plan"]["backup_first"], true,
             "{announced:?}: {offered}"
@@ -353,7 +364,10 @@ fn an_update_that_changes_the_schema_is_installed_only_after_a_verified_backup()
 fn a_tampered_package_is_refused_and_nothing_is_installed() {
     let setting = Setting::new();
     setting.offer_signed(Some(setting.store_schema()));
-    setting.shell.call("check_for_update", json!({})).unwrap();
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
     let mut tampered = setting.package.clone();
     let middle = tampered.len() / 2;
     tampered[middle] ^= 0x01;
@@ -365,9 +379,85 @@ fn a_tampered_package_is_refused_and_nothing_is_installed() {
         "does not match its signature",
         "bad_signature",
     );
-    // A refused package is not offered to anyone any more.
+    // A refused package is not offered to anyone any more, not even by the next check.
     let notice = setting.shell.call("update_notice", json!({})).unwrap();
     assert_eq!(notice["available"], Value::Null);
+    let again = setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
+    assert_eq!(again["kind"], "refused_earlier", "{again}");
+    assert_eq!(again["version"], "0.2.0");
+    assert!(install(&setting.shell).is_err());
+    assert!(setting.installed_files().is_empty());
+}
+
+#[test]
+fn a_signature_that_names_no_version_is_refused() {
+    let setting = Setting::new();
+    let signature = setting
+        .key
+        .sign_without_version(&setting.package, "clinicdesk_0.2.0_amd64.deb");
+    setting
+        .server
+        .offer("0.2.0", &signature, Some(setting.store_schema()));
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
+    check_refused(
+        &setting,
+        install,
+        "update_refused",
+        "signature is for another version",
+        "signed_for_another_version",
+    );
+}
+
+#[test]
+fn a_package_offered_at_a_plain_http_address_elsewhere_is_refused_at_the_check() {
+    let setting = Setting::new();
+    let signature = setting
+        .key
+        .sign(&setting.package, "clinicdesk_0.2.0_amd64.deb", "0.2.0");
+    setting.server.serve(
+        "/latest.json",
+        Reply::Json(json!({
+            "version": "0.2.0",
+            "notes": "Clinicdesk 0.2.0",
+            "pub_date": "2026-12-01T09:00:00Z",
+            "platforms": { "linux-x86_64": {
+                "signature": signature,
+                "url": "http://mirror.example.org/clinicdesk_0.2.0_amd64.deb"
+            } }
+        })),
+    );
+    check_refused(
+        &setting,
+        |shell| shell.call("check_for_update", json!({ "quiet": false })),
+        "update_refused",
+        "names a package address that is not https",
+        "insecure_package_address",
+    );
+}
+
+#[test]
+fn a_copy_not_installed_from_the_package_says_so_before_any_backup_or_download() {
+    // The app as it runs from a source checkout: it would hand the package to the system.
+    let setting = Setting::installing(|_| UpdateInstallation::SystemPackage);
+    // No schema in the manifest: a backup would come first, if the install went that far.
+    setting.offer_signed(None);
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
+    check_refused(
+        &setting,
+        install,
+        "update_refused",
+        "was not installed from the Debian package",
+        "not_installed_from_package",
+    );
 }
 
 #[test]
@@ -378,7 +468,10 @@ fn a_package_signed_with_another_key_is_refused() {
     setting
         .server
         .offer("0.2.0", &signature, Some(setting.store_schema()));
-    setting.shell.call("check_for_update", json!({})).unwrap();
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
     check_refused(
         &setting,
         install,
@@ -398,7 +491,10 @@ fn a_genuine_package_announced_as_another_version_is_refused() {
     setting
         .server
         .offer("0.2.0", &signature, Some(setting.store_schema()));
-    setting.shell.call("check_for_update", json!({})).unwrap();
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
     check_refused(
         &setting,
         install,
@@ -412,7 +508,10 @@ fn a_genuine_package_announced_as_another_version_is_refused() {
 fn a_download_cut_off_before_the_end_is_refused() {
     let setting = Setting::new();
     setting.offer_signed(Some(setting.store_schema()));
-    setting.shell.call("check_for_update", json!({})).unwrap();
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
     let sent = setting.package.len() / 3;
     setting.server.serve(
         "/package.deb",
@@ -441,7 +540,7 @@ fn an_older_version_is_refused_at_the_check_and_cannot_be_installed() {
     setting.server.offer("0.0.9", &signature, None);
     check_refused(
         &setting,
-        |shell| shell.call("check_for_update", json!({})),
+        |shell| shell.call("check_for_update", json!({ "quiet": false })),
         "update_refused",
         "older than the version installed here",
         "older_version",
@@ -463,7 +562,7 @@ fn unreachable_and_malformed_update_addresses_are_refused_clearly() {
         .serve("/latest.json", Reply::Text("<html>Welcome</html>"));
     check_refused(
         &setting,
-        |shell| shell.call("check_for_update", json!({})),
+        |shell| shell.call("check_for_update", json!({ "quiet": false })),
         "update_server_unreachable",
         "did not answer with an update manifest",
         "malformed_manifest",
@@ -474,7 +573,7 @@ fn unreachable_and_malformed_update_addresses_are_refused_clearly() {
         .serve("/latest.json", Reply::Json(json!({ "hello": "world" })));
     check_refused(
         &setting,
-        |shell| shell.call("check_for_update", json!({})),
+        |shell| shell.call("check_for_update", json!({ "quiet": false })),
         "update_server_unreachable",
         "did not answer with an update manifest",
         "malformed_manifest",
@@ -492,11 +591,19 @@ fn unreachable_and_malformed_update_addresses_are_refused_clearly() {
         .unwrap();
     check_refused(
         &setting,
-        |shell| shell.call("check_for_update", json!({})),
+        |shell| shell.call("check_for_update", json!({ "quiet": false })),
         "update_server_unreachable",
         "cannot be reached",
         "server_unreachable",
     );
+    // The quiet check made when an administrator signs in says the same, and records nothing.
+    let head = setting.audit_head();
+    let quiet = setting
+        .shell
+        .call("check_for_update", json!({ "quiet": true }))
+        .unwrap_err();
+    assert_eq!(quiet["code"], "update_server_unreachable");
+    assert_eq!(setting.audit_after(head), vec![]);
 }
 
 #[test]
@@ -522,7 +629,7 @@ fn update_addresses_are_checked_and_only_administrators_manage_updates() {
         .unwrap();
     let none = setting
         .shell
-        .call("check_for_update", json!({}))
+        .call("check_for_update", json!({ "quiet": false }))
         .unwrap_err();
     assert_eq!(none["code"], "invalid_input");
     assert!(none["message"]
@@ -531,7 +638,26 @@ fn update_addresses_are_checked_and_only_administrators_manage_updates() {
         .contains("No update address is set"));
     point_at(&setting.shell, &setting.server);
     setting.offer_signed(None);
-    setting.shell.call("check_for_update", json!({})).unwrap();
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
+
+    // Changing the address forgets what the old one offered.
+    setting
+        .shell
+        .call(
+            "set_update_settings",
+            json!({ "settings": { "endpoint": "https://updates.riverside.example/latest.json" } }),
+        )
+        .unwrap();
+    let notice = setting.shell.call("update_notice", json!({})).unwrap();
+    assert_eq!(notice["available"], Value::Null);
+    point_at(&setting.shell, &setting.server);
+    setting
+        .shell
+        .call("check_for_update", json!({ "quiet": false }))
+        .unwrap();
 
     // Another person signs in on this workstation: they are told, and may not install.
     setting
@@ -542,7 +668,7 @@ fn update_addresses_are_checked_and_only_administrators_manage_updates() {
     let notice = setting.shell.call("update_notice", json!({})).unwrap();
     assert_eq!(notice["available"]["version"], "0.2.0");
     for (command, arguments) in [
-        ("check_for_update", json!({})),
+        ("check_for_update", json!({ "quiet": false })),
         ("install_update", json!({ "onProgress": "__CHANNEL__:1" })),
         ("update_settings", json!({})),
         (
@@ -566,7 +692,11 @@ fn the_new_version_migrates_a_store_of_the_previous_version_and_everyone_signs_i
     clinicdesk_tests::previous_schema::downgrade_to_previous_schema(&clinic.raw_store());
     let key = SigningKey::generate();
     let root = tempfile::tempdir().unwrap();
-    let shell = shell_trusting(&clinic, &key, root.path());
+    let shell = shell_trusting(
+        &clinic,
+        &key,
+        UpdateInstallation::UnpackInto(root.path().to_owned()),
+    );
     for (username, password) in [
         (ADMIN, ADMIN_PASSWORD),
         ("frank", STAFF_PASSWORD),

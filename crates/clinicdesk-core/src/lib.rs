@@ -112,7 +112,8 @@ pub use sync::{
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use time_zone::time_zone_names;
 pub use updates::{
-    UpdateOffer, UpdatePlan, UpdateRefusal, UpdateSettings, UPDATE_ENDPOINT_MAX_CHARS,
+    check_update_address, UpdateOffer, UpdatePlan, UpdateRefusal, UpdateSettings,
+    UPDATE_ENDPOINT_MAX_CHARS,
 };
 pub use users::{RemoteLockout, TemporaryPassword, UserSummary};
 pub use validation::visible;

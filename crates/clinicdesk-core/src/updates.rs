@@ -68,6 +68,8 @@ pub enum UpdateRefusal {
     IncompleteDownload,
     /// What was downloaded is not a Debian package.
     NotAPackage,
+    /// The manifest names a package address that is neither https nor on this computer.
+    InsecurePackageAddress,
     /// The update address cannot be reached.
     ServerUnreachable,
     /// The update address did not answer with an update manifest Clinicdesk can read.
@@ -90,12 +92,27 @@ impl UpdateRefusal {
             UpdateRefusal::OlderVersion => "older_version",
             UpdateRefusal::IncompleteDownload => "incomplete_download",
             UpdateRefusal::NotAPackage => "not_a_package",
+            UpdateRefusal::InsecurePackageAddress => "insecure_package_address",
             UpdateRefusal::ServerUnreachable => "server_unreachable",
             UpdateRefusal::MalformedManifest => "malformed_manifest",
             UpdateRefusal::NoPackageForThisComputer => "no_package_for_this_computer",
             UpdateRefusal::NotInstalledFromPackage => "not_installed_from_package",
             UpdateRefusal::InstallFailed => "install_failed",
         }
+    }
+
+    /// Whether the refusal is about the package the server offers (its signature, its key, its
+    /// version, its contents): such a package is not offered again while the app runs. A cut-off
+    /// download or an unreachable server may go better next time.
+    pub fn is_about_the_package(self) -> bool {
+        matches!(
+            self,
+            UpdateRefusal::BadSignature
+                | UpdateRefusal::SignedByAnotherKey
+                | UpdateRefusal::SignedForAnotherVersion
+                | UpdateRefusal::NotAPackage
+                | UpdateRefusal::InsecurePackageAddress
+        )
     }
 
     /// The error people see: what was found, and that the installed version and the records are
@@ -128,6 +145,10 @@ impl UpdateRefusal {
                 ErrorCode::UpdateRefused,
                 format!("{offered} was refused: the download is not a Debian package; {untouched}"),
             ),
+            UpdateRefusal::InsecurePackageAddress => (
+                ErrorCode::UpdateRefused,
+                format!("{offered} was refused: the update server names a package address that is not https; {untouched}. Tell whoever runs the update server"),
+            ),
             UpdateRefusal::ServerUnreachable => (
                 ErrorCode::UpdateServerUnreachable,
                 "The update server cannot be reached; check the update address and the network, or try again later. Nothing was changed".to_owned(),
@@ -146,17 +167,18 @@ impl UpdateRefusal {
             ),
             UpdateRefusal::InstallFailed => (
                 ErrorCode::UpdateRefused,
-                format!("{offered} was not installed: the package manager did not finish (cancelled, or it failed); the installed version and the records are unchanged"),
+                format!("{offered} was not installed: the package manager did not finish (the password was not given, or the installation failed). The records are unchanged; if Clinicdesk does not start as before, ask your IT to run \"sudo apt -f install\""),
             ),
         };
         Error::new(code, message)
     }
 }
 
-/// Checks an update address: `https://` with a host, or `http://` to this computer only (a
-/// mirror on the same machine). The package's signature is what makes an update trusted; the
-/// address only decides where to ask, and https keeps a network from holding updates back.
-fn validate_endpoint(endpoint: &str) -> Result<String> {
+/// Checks an update address (and the address of a package a manifest names, and every redirect):
+/// `https://` with a host, or `http://` to this computer only (a mirror on the same machine). The
+/// package's signature is what makes an update trusted; the address only decides where to ask,
+/// and https keeps a network from holding updates back or swapping the manifest.
+pub fn check_update_address(endpoint: &str) -> Result<String> {
     let endpoint = endpoint.trim();
     let refuse = |why: &str| {
         Error::invalid_field(
@@ -237,7 +259,7 @@ impl Session {
         )?;
         let endpoint = match wanted.endpoint.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(validate_endpoint(text)?),
+            Some(text) => Some(check_update_address(text)?),
         };
         let before = read_endpoint(self.connection()?)?;
         let exists: bool = self
@@ -348,12 +370,12 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_endpoint;
+    use super::check_update_address;
 
     #[test]
     fn update_addresses_are_https_or_this_computer() {
         let check = |text: &str, accepted: bool| {
-            assert_eq!(validate_endpoint(text).is_ok(), accepted, "{text}");
+            assert_eq!(check_update_address(text).is_ok(), accepted, "{text}");
         };
         check("https://updates.example.org/clinicdesk/latest.json", true);
         check("https://10.0.0.5:8443/latest.json", true);

@@ -21,18 +21,22 @@ pub async fn set_update_settings(
     state: State<'_, AppState>,
     settings: UpdateSettings,
 ) -> Result<UpdateSettings> {
-    state
+    let saved = state
         .with_session(move |session| session.set_update_settings(settings))
-        .await
+        .await?;
+    state.updates().forget_offer();
+    Ok(saved)
 }
 
-/// Asks the update address whether a newer version exists (administrators).
+/// Asks the update address whether a newer version exists (administrators); `quiet` (the check
+/// at sign-in) leaves refusals out of the audit trail.
 #[tauri::command]
 pub async fn check_for_update<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
+    quiet: bool,
 ) -> Result<UpdateCheck> {
-    updates::check(&app, &state).await
+    updates::check(&app, &state, quiet).await
 }
 
 /// Installs the version the last check found, reporting progress.

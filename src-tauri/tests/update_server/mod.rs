@@ -36,12 +36,23 @@ impl SigningKey {
     /// The signature of `bytes` as the Tauri bundler writes it into `.sig` (base64 of the
     /// signature file, the version in the trusted comment).
     pub fn sign(&self, bytes: &[u8], file: &str, version: &str) -> String {
-        let trusted = format!("timestamp:1764633600\tfile:{file}\tversion:{version}");
+        self.sign_with_comment(
+            bytes,
+            &format!("timestamp:1764633600\tfile:{file}\tversion:{version}"),
+        )
+    }
+
+    /// A signature as tauri-cli made them before it recorded the version.
+    pub fn sign_without_version(&self, bytes: &[u8], file: &str) -> String {
+        self.sign_with_comment(bytes, &format!("timestamp:1764633600\tfile:{file}"))
+    }
+
+    fn sign_with_comment(&self, bytes: &[u8], trusted: &str) -> String {
         let signature = minisign::sign(
             Some(&self.public),
             &self.secret,
             std::io::Cursor::new(bytes),
-            Some(&trusted),
+            Some(trusted),
             Some("signature from tauri secret key"),
         )
         .unwrap();

@@ -552,7 +552,7 @@ store_schema: number, };
 
 export type UpdateRefusal = "bad_signature" | "signed_by_another_key" | "signed_for_another_version" | "older_version" | "incomplete_download" | "not_a_package" | "server_unreachable" | "malformed_manifest" | "no_package_for_this_computer" | "not_installed_from_package" | "install_failed";
 
-export type UpdateCheck = { "kind": "up_to_date", installed_version: string, } | { "kind": "available", offer: UpdateOffer, plan: UpdatePlan, };
+export type UpdateCheck = { "kind": "up_to_date", installed_version: string, } | { "kind": "available", offer: UpdateOffer, plan: UpdatePlan, } | { "kind": "refused_earlier", installed_version: string, version: string, };
 
 export type UpdateNotice = { installed_version: string, 
 /**

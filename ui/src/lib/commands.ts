@@ -27,8 +27,8 @@ export const commands = {
   bookAppointment: (request: B.BookingRequest) => call<Array<B.Appointment>>("book_appointment", { request }),
   /** Changes the signed-in user's password (also how a temporary one is replaced). */
   changePassword: (current: string, newPassword: string) => call<B.SessionInfo>("change_password", { current, newPassword }),
-  /** Asks the update address whether a newer version exists (administrators). */
-  checkForUpdate: () => call<B.UpdateCheck>("check_for_update", {}),
+  /** Asks the update address whether a newer version exists (administrators); `quiet` (the check at sign-in) leaves refusals out of the audit trail. */
+  checkForUpdate: (quiet: boolean) => call<B.UpdateCheck>("check_for_update", { quiet }),
   /** Checks the whole store now, on its own connection; a failure is the damaged-store error. */
   checkStore: () => call<B.StoreCheck>("check_store", {}),
   /** Confirms the patient has no known allergies (refused while an allergy is active). */

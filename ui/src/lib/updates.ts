@@ -3,6 +3,10 @@
 import type { UpdateProgress } from "./bindings";
 import { describeBytes, percentDone, stageLabel } from "./backups";
 
+/** Sent on the window while long work a person chose runs (an update): it counts as activity, so
+ * the idle logoff does not end the session in the middle of it. */
+export const LONG_WORK_EVENT = "clinicdesk-long-work";
+
 /** Whole percent done of the current step, 0–100 (the install step has no measure: 100). */
 export function updatePercent(progress: UpdateProgress | null): number {
   if (!progress) return 0;
