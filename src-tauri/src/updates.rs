@@ -345,8 +345,8 @@ pub async fn check<R: Runtime>(
     }
 }
 
-/// Installs the version the last check found: the verified backup first when the schema changes,
-/// then the download (its signature checked by the plugin), then the package. Nothing is
+/// Installs the version the last check found: the download (its signature checked by the
+/// plugin), then a verified backup when the schema changes, then the package. Nothing is
 /// installed unless every step succeeded; each refusal is audited.
 pub async fn install(
     state: &AppState,
@@ -358,21 +358,6 @@ pub async fn install(
         Error::conflict("There is no new version to install: check for updates first")
     })?;
     let offer = held.offer.clone();
-    // A copy that cannot replace itself says so before any backup or download.
-    if let Some((refusal, detail)) = cannot_install_here(&slot.installation) {
-        let error = refusal.error(Some(&offer.version));
-        state
-            .with_session(move |session| {
-                session.record_update_refusal(
-                    &offer.installed_version,
-                    Some(&offer.version),
-                    refusal,
-                    &detail,
-                )
-            })
-            .await?;
-        return Err(error);
-    }
     let plan = {
         let offer = offer.clone();
         state
@@ -380,11 +365,6 @@ pub async fn install(
             .await?
     };
     let report: Reporter = Arc::new(Mutex::new(move |progress: UpdateProgress| report(progress)));
-    let backup_file = if plan.backup_first {
-        Some(backup_and_verify(state, report.clone()).await?.path)
-    } else {
-        None
-    };
 
     // A refused package is not offered again while the app runs.
     let refused_update = held.update.clone();
@@ -431,6 +411,15 @@ pub async fn install(
             let incomplete = expected.is_some_and(|expected| received < expected);
             return refuse(refusal_at_download(&error, incomplete), error.to_string()).await;
         }
+    };
+    // A copy that cannot replace itself says so before spending minutes on a backup.
+    if let Some((refusal, detail)) = cannot_install_here(&slot.installation) {
+        return refuse(refusal, detail).await;
+    }
+    let backup_file = if plan.backup_first {
+        Some(backup_and_verify(state, report.clone()).await?.path)
+    } else {
+        None
     };
     (report.lock().unwrap_or_else(|p| p.into_inner()))(UpdateProgress::Install);
     let installation = slot.installation.clone();

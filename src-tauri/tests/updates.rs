@@ -340,13 +340,19 @@ fn an_update_that_changes_the_schema_is_installed_only_after_a_verified_backup()
             ["backup.create", "backup.verify", "update.install"],
             "{announced:?}"
         );
-        let first_download = progress
+        // The package is downloaded and its signature checked first (no backup for a package
+        // that will be refused), then the backup, then the install.
+        let first_backup = progress
             .iter()
-            .position(|report| matches!(report, UpdateProgress::Download { .. }))
-            .unwrap();
-        assert!(progress[..first_download]
+            .position(|report| matches!(report, UpdateProgress::Backup { .. }))
+            .expect("the backup reports progress");
+        assert!(progress[..first_backup]
             .iter()
-            .any(|report| matches!(report, UpdateProgress::Backup { .. })));
+            .any(|report| matches!(report, UpdateProgress::Download { .. })));
+        assert!(!progress[first_backup..]
+            .iter()
+            .any(|report| matches!(report, UpdateProgress::Download { .. })));
+        assert_eq!(progress.last(), Some(&UpdateProgress::Install));
         // The backup restores: it is the clinic as it was just before the update.
         let facts = setting
             .shell
@@ -442,7 +448,7 @@ fn a_package_offered_at_a_plain_http_address_elsewhere_is_refused_at_the_check()
 }
 
 #[test]
-fn a_copy_not_installed_from_the_package_says_so_before_any_backup_or_download() {
+fn a_copy_not_installed_from_the_package_says_so_before_any_backup() {
     // The app as it runs from a source checkout: it would hand the package to the system.
     let setting = Setting::installing(|_| UpdateInstallation::SystemPackage);
     // No schema in the manifest: a backup would come first, if the install went that far.
