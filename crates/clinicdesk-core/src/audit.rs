@@ -250,6 +250,8 @@ pub fn action_in_words(action: &str) -> String {
         "sync.sign_in_prepared" => "prepared first sign-ins on this workstation",
         "demo_data.generate" => "loaded demo data",
         "update.settings_change" => "changed the update address",
+        "records.export" => "exported the clinic's records",
+        "records.export_patient" => "exported a patient's chart",
         "update.refused" => "refused an update",
         "update.install" => "installed an update",
         _ => "",

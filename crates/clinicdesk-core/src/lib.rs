@@ -30,6 +30,7 @@ mod patients;
 mod permission;
 mod policy;
 mod recorded_write;
+mod records_export;
 mod safety_facts;
 mod scheduling;
 mod session;
@@ -111,6 +112,11 @@ pub use sync::{
 };
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use time_zone::time_zone_names;
+pub use records_export::{
+    ExportCounts, ExportScope, ExportedAddress, ExportedAllergy, ExportedAppointment, ExportedClinic,
+    ExportedContact, ExportedMedication, ExportedNote, ExportedObservation, ExportedPatient,
+    ExportedProblem, ExportedProvider, ExportedRecord,
+};
 pub use updates::{
     check_update_address, UpdateOffer, UpdatePlan, UpdateRefusal, UpdateSettings,
     UPDATE_ENDPOINT_MAX_CHARS,

@@ -40,10 +40,12 @@ pub enum Permission {
     ProblemsRead,
     ProblemsWrite,
     UpdatesManage,
+    RecordsExport,
+    RecordsExportPatient,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 34] = [
+    pub const ALL: [Permission; 36] = [
         Permission::UsersList,
         Permission::UsersManage,
         Permission::SecurityManage,
@@ -78,6 +80,8 @@ impl Permission {
         Permission::ProblemsRead,
         Permission::ProblemsWrite,
         Permission::UpdatesManage,
+        Permission::RecordsExport,
+        Permission::RecordsExportPatient,
     ];
 
     pub fn code(self) -> &'static str {
@@ -116,6 +120,8 @@ impl Permission {
             Permission::ProblemsRead => "problems.read",
             Permission::ProblemsWrite => "problems.write",
             Permission::UpdatesManage => "updates.manage",
+            Permission::RecordsExport => "records.export",
+            Permission::RecordsExportPatient => "records.export_patient",
         }
     }
 
