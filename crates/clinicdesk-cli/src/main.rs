@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod backups;
 mod demo_data;
+mod fhir;
 mod notes;
 mod output;
 mod patients;
@@ -125,6 +126,11 @@ enum Command {
     Vitals {
         #[command(subcommand)]
         command: vitals::VitalsCommand,
+    },
+    /// The clinic's records as HL7 FHIR R4 (export).
+    Fhir {
+        #[command(subcommand)]
+        command: fhir::FhirCommand,
     },
     /// A patient's allergies and the allergy status ("no known allergies" or never asked).
     Allergy {
@@ -387,6 +393,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Vitals { command } => {
             with_session(&data_dir, &login, &environment, &mut secrets, |session| {
                 vitals::run_vitals(session, command, &out)
+            })
+        }
+        Command::Fhir { command } => {
+            with_session(&data_dir, &login, &environment, &mut secrets, |session| {
+                fhir::run_fhir(session, command, &out)
             })
         }
         Command::Allergy { command } => {

@@ -88,6 +88,11 @@ pub use permission::{Permission, Role};
 pub use policy::{
     background_sync_delay, default_data_dir, product_kdf, sync_interval, IdleTimings,
 };
+pub use records_export::{
+    ExportCounts, ExportScope, ExportedAddress, ExportedAllergy, ExportedAppointment,
+    ExportedClinic, ExportedContact, ExportedMedication, ExportedNote, ExportedObservation,
+    ExportedPatient, ExportedProblem, ExportedProvider, ExportedRecord,
+};
 pub use safety_facts::{
     Allergy, AllergyCategory, AllergyCriticality, AllergyDetails, AllergyList, AllergySeverity,
     AllergyState, AllergyStatus, Medication, MedicationDetails, MedicationList, MedicationReview,
@@ -112,11 +117,6 @@ pub use sync::{
 };
 pub use tables::{journaled_tables, synced_tables, TableSpec, TableSync, TABLES};
 pub use time_zone::time_zone_names;
-pub use records_export::{
-    ExportCounts, ExportScope, ExportedAddress, ExportedAllergy, ExportedAppointment, ExportedClinic,
-    ExportedContact, ExportedMedication, ExportedNote, ExportedObservation, ExportedPatient,
-    ExportedProblem, ExportedProvider, ExportedRecord,
-};
 pub use updates::{
     check_update_address, UpdateOffer, UpdatePlan, UpdateRefusal, UpdateSettings,
     UPDATE_ENDPOINT_MAX_CHARS,

@@ -471,7 +471,9 @@ fn providers(
     let mut statement = connection
         .prepare("SELECT id, display_name, specialty FROM providers ORDER BY display_name, id")
         .map_err(sql_error("reading providers"))?;
-    let mut rows = statement.query([]).map_err(sql_error("reading providers"))?;
+    let mut rows = statement
+        .query([])
+        .map_err(sql_error("reading providers"))?;
     while let Some(row) = rows.next().map_err(sql_error("reading providers"))? {
         visit(ExportedRecord::Provider(ExportedProvider {
             id: row.get(0).map_err(sql_error("reading providers"))?,
@@ -512,7 +514,8 @@ impl Session {
     ) -> Result<ExportCounts> {
         let (patient_ids, single, now) = match scope {
             ExportScope::WholeClinic => {
-                let now = self.authorize("records.export", Some(Permission::RecordsExport), None)?;
+                let now =
+                    self.authorize("records.export", Some(Permission::RecordsExport), None)?;
                 let mut statement = self
                     .connection()?
                     .prepare(
