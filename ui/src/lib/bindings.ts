@@ -550,7 +550,7 @@ backup_first: boolean,
  */
 store_schema: number, };
 
-export type UpdateRefusal = "bad_signature" | "signed_by_another_key" | "signed_for_another_version" | "older_version" | "incomplete_download" | "not_a_package" | "server_unreachable" | "malformed_manifest" | "no_package_for_this_computer" | "not_installed_from_package" | "install_failed";
+export type UpdateRefusal = "bad_signature" | "signed_by_another_key" | "signed_for_another_version" | "older_version" | "incomplete_download" | "not_a_package" | "insecure_package_address" | "server_unreachable" | "malformed_manifest" | "no_package_for_this_computer" | "not_installed_from_package" | "install_failed";
 
 export type UpdateCheck = { "kind": "up_to_date", installed_version: string, } | { "kind": "available", offer: UpdateOffer, plan: UpdatePlan, } | { "kind": "refused_earlier", installed_version: string, version: string, };
 
