@@ -7,7 +7,7 @@ export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "stor
 
 export type Error = { code: ErrorCode, message: string, field?: string, };
 
-export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite" | "UpdatesManage";
+export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite" | "UpdatesManage" | "RecordsExport" | "RecordsExportPatient";
 
 export type Role = "administrator" | "manager" | "clinician" | "nurse" | "front_desk";
 
