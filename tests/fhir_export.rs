@@ -371,3 +371,215 @@ fn one_chart_exports_as_a_collection_bundle_for_a_clinician_and_only_the_right_r
         assert_eq!(handed, 0, "{username} received records");
     }
 }
+
+/// Every string in `value` (keys excluded).
+fn strings(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(text) => found.push(text.clone()),
+        Value::Object(fields) => fields.values().for_each(|field| strings(field, found)),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, found)),
+        _ => {}
+    }
+}
+
+/// A de-identified export of `session`'s clinic into a new folder: its files read back, and the
+/// manifest.
+fn export_deidentified(session: &mut Session) -> (BTreeMap<String, Vec<Value>>, Value) {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("research");
+    let clinic = session.export_clinic().unwrap();
+    let manifest = clinicdesk_fhir::write_deidentified_export(&out, clinic, |visit| {
+        session
+            .export_records(&ExportScope::WholeClinicDeidentified, visit)
+            .map(drop)
+    })
+    .unwrap();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(written, manifest);
+    let mut resources = BTreeMap::new();
+    for (kind, _) in manifest["files"].as_object().unwrap() {
+        let text = std::fs::read_to_string(out.join(format!("{kind}.ndjson"))).unwrap();
+        let read: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        resources.insert(kind.clone(), read);
+    }
+    (resources, manifest)
+}
+
+#[test]
+fn the_deidentified_export_keeps_no_identifier_of_the_safe_harbor_kinds_and_says_what_it_did() {
+    let clinic = demo_clinic();
+    // Two patients with every identifier the store holds, brought in as another system sends them:
+    // one aged 95 living in a small ZIP area, one aged 46 in a large one.
+    let folder = tempfile::tempdir().unwrap();
+    let transfer = folder.path().join("Patient.ndjson");
+    let people = [
+        serde_json::json!({ "resourceType": "Patient", "id": "old-1",
+            "name": [{ "family": "Whitfield", "given": ["Eleanor", "Mabel"] }], "gender": "female", "birthDate": "1931-02-14",
+            "telecom": [{ "system": "phone", "value": "+1 603 555 0142", "use": "home", "rank": 1 }, { "system": "email", "value": "eleanor.whitfield@example.org" }],
+            "address": [{ "use": "home", "line": ["12 Harbour Lane"], "city": "Colebrook", "state": "NH", "postalCode": "03601", "country": "US" }] }),
+        serde_json::json!({ "resourceType": "Patient", "id": "mid-1",
+            "name": [{ "family": "Baxterly", "given": ["Thomas"] }], "gender": "male", "birthDate": "1980-07-01",
+            "address": [{ "use": "home", "line": ["400 West 59th Street", "Apt 12"], "city": "New York", "state": "NY", "postalCode": "10019-1105", "country": "US" }] }),
+    ];
+    let lines: Vec<String> = people.iter().map(Value::to_string).collect();
+    std::fs::write(&transfer, lines.join("\n")).unwrap();
+    let mut reading = clinicdesk_fhir::FhirReading::new("transfer");
+    reading.read_file(&transfer).unwrap();
+    let (items, refused, _) = reading.finish();
+    let report = clinic.admin().import_records(items, refused).unwrap();
+    assert_eq!(report.created.patients, 2, "{report:?}");
+
+    let mut manager = sign_in(&clinic, "mona");
+    let identified = export_clinic(&mut manager);
+    let (resources, manifest) = export_deidentified(&mut manager);
+
+    // What identifies someone in the ordinary export.
+    let mut words = BTreeSet::new();
+    let mut phrases = BTreeSet::new();
+    for patient in &identified["Patient"] {
+        for name in patient["name"].as_array().unwrap() {
+            words.extend(name["family"].as_str().map(str::to_owned));
+            for given in name["given"].as_array().unwrap() {
+                words.insert(given.as_str().unwrap().to_owned());
+            }
+        }
+        phrases.insert(
+            patient["identifier"][0]["value"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        phrases.insert(patient["birthDate"].as_str().unwrap().to_owned());
+        let mut contact = Vec::new();
+        strings(&patient["telecom"], &mut contact);
+        strings(&patient["address"], &mut contact);
+        phrases.extend(contact.into_iter().filter(|text| {
+            text.len() > 3 && !["home", "work", "mobile", "phone", "email"].contains(&text.as_str())
+        }));
+    }
+    for practitioner in &identified["Practitioner"] {
+        phrases.insert(practitioner["name"][0]["text"].as_str().unwrap().to_owned());
+    }
+    for resource in identified.values().flatten() {
+        phrases.insert(resource["id"].as_str().unwrap().to_owned());
+    }
+    phrases.insert("Alex Admin".to_owned());
+
+    let mut texts = Vec::new();
+    for resource in resources.values().flatten() {
+        strings(resource, &mut texts);
+    }
+    let tokens: BTreeSet<&str> = texts
+        .iter()
+        .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+        .collect();
+    for word in &words {
+        assert!(
+            !tokens.contains(word.as_str()),
+            "the name {word:?} is in the export"
+        );
+    }
+    let everything = texts.join("\n");
+    for phrase in &phrases {
+        assert!(
+            !everything.contains(phrase.as_str()),
+            "{phrase:?} is in the export"
+        );
+    }
+    // No element of a date but the year, anywhere.
+    for text in &texts {
+        let bytes = text.as_bytes();
+        let dated = bytes.len() >= 7
+            && bytes[..4].iter().all(u8::is_ascii_digit)
+            && bytes[4] == b'-'
+            && bytes[5..7].iter().all(u8::is_ascii_digit);
+        assert!(!dated, "a date finer than its year: {text}");
+    }
+    // Notes are free text: left out whole.
+    assert!(!resources.contains_key("DocumentReference"));
+    assert_eq!(
+        manifest["left_out"]["DocumentReference (notes are free text)"],
+        500
+    );
+
+    // Over 89: no birth year at all; otherwise the year. ZIP codes: three digits, or 000.
+    let patients = &resources["Patient"];
+    assert_eq!(patients.len(), identified["Patient"].len());
+    let masked: Vec<&Value> = patients
+        .iter()
+        .filter(|p| p["birthDate"].is_null())
+        .collect();
+    assert!(!masked.is_empty());
+    assert!(masked
+        .iter()
+        .all(|p| p["_birthDate"]["extension"][0]["valueCode"] == "masked"));
+    assert_eq!(manifest["patients_aged_over_89"], masked.len());
+    let zips: BTreeSet<&str> = patients
+        .iter()
+        .filter_map(|p| p["address"][0]["postalCode"].as_str())
+        .collect();
+    assert_eq!(zips, BTreeSet::from(["000", "100"]));
+    assert_eq!(manifest["addresses_in_small_zip_areas"], 1);
+    assert!(patients
+        .iter()
+        .filter(|p| !p["address"].is_null())
+        .all(|p| p["address"][0]["line"].is_null() && p["address"][0]["city"].is_null()));
+    assert_eq!(manifest["identifiers"].as_array().unwrap().len(), 18);
+
+    // Valid FHIR R4, and every reference resolves within the export.
+    let mut schema = FhirSchema::load();
+    let problems: Vec<String> = resources
+        .values()
+        .flatten()
+        .flat_map(|resource| schema.problems(resource))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{:#?}",
+        &problems[..problems.len().min(10)]
+    );
+    let ids: BTreeSet<String> = resources
+        .iter()
+        .flat_map(|(kind, list)| {
+            list.iter()
+                .map(move |r| format!("{kind}/{}", r["id"].as_str().unwrap()))
+        })
+        .collect();
+    let mut found = Vec::new();
+    resources
+        .values()
+        .flatten()
+        .for_each(|r| references(r, &mut found));
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|reference| ids.contains(reference)),
+        "a reference leads outside the export"
+    );
+
+    // Pseudonyms are new in every export: two exports share no id.
+    let (again, _) = export_deidentified(&mut manager);
+    let ids_again: BTreeSet<String> = again
+        .iter()
+        .flat_map(|(kind, list)| {
+            list.iter()
+                .map(move |r| format!("{kind}/{}", r["id"].as_str().unwrap()))
+        })
+        .collect();
+    assert!(ids.is_disjoint(&ids_again));
+
+    // Audited as a de-identified export.
+    let details: String = clinic
+        .raw_store()
+        .query_row(
+            "SELECT details FROM audit_log WHERE action = 'records.export' ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let details: Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(details["deidentified"], true);
+}

@@ -6,6 +6,7 @@
 
 use ts_rs::TS;
 
+use crate::commands::records::RecordsExported;
 use crate::commands::session::{DemoLoaded, FirstRun, FirstRunRequest, SessionInfo, StoreOverview};
 use crate::commands::sync::{
     EnrolledWorkstation, EnrolmentPreview, JoinedClinic, SyncOutcome, SyncOverview,
@@ -160,6 +161,9 @@ pub fn typescript_bindings() -> String {
         UpdateNotice,
         UpdateProgress,
         InstalledUpdate,
+        ExportCounts,
+        ExportProgress,
+        RecordsExported,
     ];
     let mut text = String::from(GENERATED);
     for declaration in declarations {

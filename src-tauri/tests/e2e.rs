@@ -441,6 +441,46 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.screenshot("12-clinician-vitals-trend").await;
+    // The chart goes to a specialist as a FHIR Bundle; the file holds this patient's record.
+    app.client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
+    app.click("Export chart (FHIR)").await;
+    let exported = app
+        .wait_text("[data-testid=chart-exported]", "Exported this chart")
+        .await;
+    let bundle_path = exported
+        .split(" to ")
+        .last()
+        .expect("the file is named")
+        .trim();
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle_path).expect("the Bundle is there"))
+            .unwrap();
+    assert_eq!(bundle["type"], "collection");
+    assert!(
+        bundle.to_string().contains(&mrn),
+        "the chart's MRN is in it"
+    );
+    let kinds: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["resource"]["resourceType"].as_str())
+        .collect();
+    for kind in [
+        "Patient",
+        "Observation",
+        "DocumentReference",
+        "AllergyIntolerance",
+    ] {
+        assert!(
+            kinds.contains(&kind),
+            "the Bundle holds a {kind}: {kinds:?}"
+        );
+    }
+    app.screenshot("12b-clinician-chart-exported").await;
     app.logoff().await;
 
     // Manager: the audit trail shows who did what.
@@ -458,6 +498,29 @@ async fn a_clinic_day_person_by_person_in_the_real_app() {
         .await
         .unwrap();
     app.screenshot("13-manager-audit").await;
+
+    // Manager: the whole clinic as FHIR for another system, with progress; the folder holds one
+    // line per patient the screen counts.
+    app.click("Export records").await;
+    app.click("Export the clinic's records").await;
+    let done = app
+        .wait_text(
+            "[data-testid=export-done]",
+            "Exported the clinic's records of",
+        )
+        .await;
+    let folder = app.text("[data-testid=export-folder]").await;
+    let patients: usize = done
+        .split(" of ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|count| count.parse().ok())
+        .expect("a patient count");
+    let lines = std::fs::read_to_string(std::path::Path::new(folder.trim()).join("Patient.ndjson"))
+        .expect("Patient.ndjson");
+    assert_eq!(lines.lines().count(), patients);
+    assert!(lines.contains(&mrn));
+    app.screenshot("13b-manager-export").await;
 
     // Manager: a backup, a change after it, a restore, and the earlier records are back.
     app.click("Backups").await;

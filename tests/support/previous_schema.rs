@@ -8,6 +8,10 @@ use clinicdesk_store::rusqlite::Connection;
 pub fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
     let undo = match newest.version {
+        12 => {
+            "DELETE FROM role_permissions WHERE permission = 'records.import';
+             DELETE FROM permissions WHERE code = 'records.import';"
+        }
         11 => {
             "DELETE FROM role_permissions WHERE permission IN ('records.export', 'records.export_patient');
              DELETE FROM permissions WHERE code IN ('records.export', 'records.export_patient');"

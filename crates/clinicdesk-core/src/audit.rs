@@ -252,6 +252,7 @@ pub fn action_in_words(action: &str) -> String {
         "update.settings_change" => "changed the update address",
         "records.export" => "exported the clinic's records",
         "records.export_patient" => "exported a patient's chart",
+        "records.import" => "imported records from another system",
         "update.refused" => "refused an update",
         "update.install" => "installed an update",
         _ => "",

@@ -31,6 +31,7 @@ mod permission;
 mod policy;
 mod recorded_write;
 mod records_export;
+mod records_import;
 mod safety_facts;
 mod scheduling;
 mod session;
@@ -86,13 +87,16 @@ pub use patients::{
 };
 pub use permission::{Permission, Role};
 pub use policy::{
-    background_sync_delay, default_data_dir, product_kdf, sync_interval, IdleTimings,
+    background_sync_delay, default_data_dir, exports_folder, product_kdf, sync_interval,
+    IdleTimings,
 };
 pub use records_export::{
-    ExportCounts, ExportScope, ExportedAddress, ExportedAllergy, ExportedAppointment,
-    ExportedClinic, ExportedContact, ExportedMedication, ExportedNote, ExportedObservation,
-    ExportedPatient, ExportedProblem, ExportedProvider, ExportedRecord,
+    ExportCounts, ExportProgress, ExportScope, ExportedAddress, ExportedAllergy,
+    ExportedAppointment, ExportedClinic, ExportedContact, ExportedMedication, ExportedNote,
+    ExportedObservation, ExportedPatient, ExportedProblem, ExportedProvider, ExportedRecord,
+    RecordsExportJob,
 };
+pub use records_import::{ImportDuplicate, ImportItem, ImportRefusal, ImportReport};
 pub use safety_facts::{
     Allergy, AllergyCategory, AllergyCriticality, AllergyDetails, AllergyList, AllergySeverity,
     AllergyState, AllergyStatus, Medication, MedicationDetails, MedicationList, MedicationReview,

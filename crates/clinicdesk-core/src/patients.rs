@@ -284,7 +284,7 @@ fn names_similar(a_given: &str, a_family: &str, b_given: &str, b_family: &str) -
         || (close(a_given, b_family) && close(a_family, b_given))
 }
 
-fn likely_duplicates(
+pub(crate) fn likely_duplicates(
     connection: &Connection,
     new: &NewPatient,
     digits: Option<&str>,

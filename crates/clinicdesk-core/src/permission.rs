@@ -42,10 +42,11 @@ pub enum Permission {
     UpdatesManage,
     RecordsExport,
     RecordsExportPatient,
+    RecordsImport,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 37] = [
         Permission::UsersList,
         Permission::UsersManage,
         Permission::SecurityManage,
@@ -82,6 +83,7 @@ impl Permission {
         Permission::UpdatesManage,
         Permission::RecordsExport,
         Permission::RecordsExportPatient,
+        Permission::RecordsImport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -122,6 +124,7 @@ impl Permission {
             Permission::UpdatesManage => "updates.manage",
             Permission::RecordsExport => "records.export",
             Permission::RecordsExportPatient => "records.export_patient",
+            Permission::RecordsImport => "records.import",
         }
     }
 

@@ -29,11 +29,15 @@ pub fn default_data_dir() -> DataDir {
         .unwrap_or_else(|| DataDir::new("clinicdesk-data"))
 }
 
-/// Where explicit exports (the audit trail as CSV) go when the person names no file: their
-/// Downloads folder, else the system's temporary folder.
-pub(crate) fn exports_folder() -> PathBuf {
-    directories::UserDirs::new()
+/// Where explicit exports (the audit trail as CSV, FHIR exports) go when the person names no
+/// file: their Downloads folder (as the desktop names it, else `~/Downloads`), and only without a
+/// home folder the system's temporary folder. Exports hold patient records: never a shared place
+/// when the person has one of their own.
+pub fn exports_folder() -> PathBuf {
+    let dirs = directories::UserDirs::new();
+    dirs.as_ref()
         .and_then(|dirs| dirs.download_dir().map(|folder| folder.to_path_buf()))
+        .or_else(|| dirs.map(|dirs| dirs.home_dir().join("Downloads")))
         .unwrap_or_else(std::env::temp_dir)
 }
 

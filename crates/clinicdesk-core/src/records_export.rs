@@ -18,6 +18,9 @@ pub enum ExportScope {
     /// Every patient of the clinic (not merged away, not deleted), its providers, and everything
     /// in the charts (`records.export`, managers).
     WholeClinic,
+    /// [`ExportScope::WholeClinic`] for a de-identified export (the caller de-identifies; the
+    /// audit entry says it was one).
+    WholeClinicDeidentified,
     /// One patient's chart, by MRN (`records.export_patient`: clinicians and managers; a restricted
     /// chart only for its care team or with emergency access).
     Patient(String),
@@ -29,6 +32,8 @@ pub struct ExportedClinic {
     pub id: String,
     pub name: String,
     pub time_zone: String,
+    /// The clinic's date when the export was made (`YYYY-MM-DD`).
+    pub today: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +190,7 @@ pub enum ExportedRecord {
 }
 
 /// How many records of each kind an export handed over.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportCounts {
     pub providers: u64,
@@ -487,7 +493,9 @@ fn providers(
 impl Session {
     /// The clinic whose records an export holds.
     pub fn export_clinic(&mut self) -> Result<ExportedClinic> {
-        self.authorize_any_user()?;
+        let now = self.authorize_any_user()?;
+        let zone = crate::scheduling::clinic_zone(self.connection()?)?;
+        let today = now.with_timezone(&zone).date_naive().to_string();
         self.connection()?
             .query_row(
                 "SELECT id, name, time_zone FROM clinics LIMIT 1",
@@ -497,6 +505,7 @@ impl Session {
                         id: row.get(0)?,
                         name: row.get(1)?,
                         time_zone: row.get(2)?,
+                        today,
                     })
                 },
             )
@@ -512,8 +521,14 @@ impl Session {
         scope: &ExportScope,
         visit: &mut dyn FnMut(ExportedRecord) -> Result<()>,
     ) -> Result<ExportCounts> {
+        self.prepare_records_export(scope)?.run(visit, &mut |_| {})
+    }
+
+    /// Authorises an export of `scope` and prepares it on a connection of its own, so a long
+    /// export runs without holding the session (see [`RecordsExportJob::run`]).
+    pub fn prepare_records_export(&mut self, scope: &ExportScope) -> Result<RecordsExportJob> {
         let (patient_ids, single, now) = match scope {
-            ExportScope::WholeClinic => {
+            ExportScope::WholeClinic | ExportScope::WholeClinicDeidentified => {
                 let now =
                     self.authorize("records.export", Some(Permission::RecordsExport), None)?;
                 let mut statement = self
@@ -538,35 +553,83 @@ impl Session {
                 (vec![patient_id.clone()], Some(patient_id), now)
             }
         };
+        Ok(RecordsExportJob {
+            worker: self.store_worker()?,
+            patient_ids,
+            single,
+            deidentified: *scope == ExportScope::WholeClinicDeidentified,
+            started: now,
+        })
+    }
+}
+
+/// How far an export is.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportProgress {
+    pub patients_done: u64,
+    pub patients_total: u64,
+}
+
+/// An export a session authorised, read on a connection of its own.
+pub struct RecordsExportJob {
+    worker: crate::session::StoreWorker,
+    patient_ids: Vec<String>,
+    single: Option<String>,
+    deidentified: bool,
+    started: chrono::DateTime<chrono::Utc>,
+}
+
+impl RecordsExportJob {
+    /// Hands every record to `visit` (see [`Session::export_records`]) and tells `progress` after
+    /// each patient; writes the audit entry at the end, a failure's too.
+    pub fn run(
+        mut self,
+        visit: &mut dyn FnMut(ExportedRecord) -> Result<()>,
+        progress: &mut dyn FnMut(ExportProgress),
+    ) -> Result<ExportCounts> {
         let mut counts = ExportCounts::default();
+        let total = self.patient_ids.len() as u64;
         let outcome = {
-            let connection = self.connection()?;
+            let connection = &self.worker.connection;
             let mut counting = |record: ExportedRecord| {
                 counts.count(&record);
                 visit(record)
             };
             providers(connection, &mut counting).and_then(|()| {
-                patient_ids
+                self.patient_ids
                     .iter()
-                    .try_for_each(|id| patient_and_chart(connection, id, &mut counting))
+                    .enumerate()
+                    .try_for_each(|(index, id)| {
+                        patient_and_chart(connection, id, &mut counting)?;
+                        progress(ExportProgress {
+                            patients_done: index as u64 + 1,
+                            patients_total: total,
+                        });
+                        Ok(())
+                    })
             })
         };
-        let actor = self.actor();
-        let action = if single.is_some() {
+        let action = if self.single.is_some() {
             "records.export_patient"
         } else {
             "records.export"
         };
+        let patients = self.patient_ids.len();
+        let deidentified = self.deidentified;
         let details = match &outcome {
-            Ok(()) => serde_json::json!({ "patients": patient_ids.len(), "counts": counts }),
+            Ok(()) => {
+                serde_json::json!({ "patients": patients, "counts": counts, "deidentified": deidentified })
+            }
             Err(error) => {
-                serde_json::json!({ "patients": patient_ids.len(), "counts": counts, "error": error })
+                serde_json::json!({ "patients": patients, "counts": counts, "deidentified": deidentified, "error": error })
             }
         };
-        self.write(|write| {
+        let (started, single) = (self.started, self.single.clone());
+        self.worker.write(|write| {
             let mut entry = NewAuditEntry::new(
-                now,
-                actor,
+                started,
+                write.actor(),
                 action,
                 if outcome.is_ok() {
                     AuditOutcome::Success

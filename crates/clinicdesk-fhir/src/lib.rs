@@ -19,6 +19,13 @@ use clinicdesk_core::{
 };
 use serde_json::{json, Map, Value};
 
+mod deidentify;
+mod reader;
+pub use deidentify::{
+    write_deidentified_export, Deidentifier, APPOINTMENT_YEAR_EXTENSION, SMALL_ZIP3_AREAS,
+};
+pub use reader::{FhirReading, IMPORTED_TYPES};
+
 const LOINC: &str = "http://loinc.org";
 const UCUM: &str = "http://unitsofmeasure.org";
 const VITAL_SIGNS_PROFILE: &str = "http://hl7.org/fhir/StructureDefinition/";
@@ -699,6 +706,7 @@ impl NdjsonFiles {
             ));
         }
         std::fs::create_dir_all(folder).map_err(|error| io_error(folder, error))?;
+        only_for_the_owner(folder, 0o700)?;
         Ok(NdjsonFiles {
             folder: folder.to_owned(),
             files: BTreeMap::new(),
@@ -713,6 +721,7 @@ impl NdjsonFiles {
         if !self.files.contains_key(&kind) {
             let path = self.folder.join(format!("{kind}.ndjson"));
             let file = std::fs::File::create(&path).map_err(|error| io_error(&path, error))?;
+            only_for_the_owner(&path, 0o600)?;
             self.files
                 .insert(kind.clone(), (std::io::BufWriter::new(file), 0));
         }
@@ -740,6 +749,20 @@ impl NdjsonFiles {
     }
 }
 
+/// Exports hold patient records: readable by the person who made them, nobody else on the
+/// computer.
+fn only_for_the_owner(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|error| io_error(path, error))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 fn io_error(path: &Path, error: std::io::Error) -> Error {
     Error::unexpected(format!("{}: {error}", path.display()))
 }
@@ -760,4 +783,61 @@ pub fn collection_bundle(resources: Vec<Value>, timestamp: &str) -> Value {
         "timestamp": timestamp,
         "entry": entries,
     })
+}
+
+/// The records `export` hands over (a whole clinic) as Bulk Data NDJSON files in `folder` (a new
+/// or empty one); the resource types written and their counts.
+pub fn write_clinic_ndjson(
+    folder: &Path,
+    clinic: ExportedClinic,
+    export: impl FnOnce(&mut dyn FnMut(ExportedRecord) -> Result<()>) -> Result<()>,
+) -> Result<BTreeMap<String, u64>> {
+    let mut files = NdjsonFiles::create(folder)?;
+    let mut writer = FhirWriter::new(clinic, References::Relative);
+    export(&mut |record| {
+        writer
+            .resources(record)
+            .iter()
+            .try_for_each(|resource| files.write(resource))
+    })?;
+    for resource in writer.flush() {
+        files.write(&resource)?;
+    }
+    files.finish()
+}
+
+/// The records `export` hands over (one chart) as a `collection` Bundle written to `path` (a new
+/// file); the number of resources in it.
+pub fn write_patient_bundle(
+    path: &Path,
+    clinic: ExportedClinic,
+    timestamp: &str,
+    export: impl FnOnce(&mut dyn FnMut(ExportedRecord) -> Result<()>) -> Result<()>,
+) -> Result<usize> {
+    if path.exists() {
+        return Err(Error::invalid_field(
+            "out",
+            format!("{} exists already: name a new file", path.display()),
+        ));
+    }
+    let mut writer = FhirWriter::new(clinic, References::Uuid);
+    let mut resources = Vec::new();
+    export(&mut |record| {
+        resources.extend(writer.resources(record));
+        Ok(())
+    })?;
+    resources.extend(writer.flush());
+    let entries = resources.len();
+    let bundle = collection_bundle(resources, timestamp);
+    let text = serde_json::to_string_pretty(&bundle)
+        .map_err(|error| Error::unexpected(format!("writing the bundle: {error}")))?;
+    if let Some(folder) = path
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(folder).map_err(|error| io_error(folder, error))?;
+    }
+    std::fs::write(path, text).map_err(|error| io_error(path, error))?;
+    only_for_the_owner(path, 0o600)?;
+    Ok(entries)
 }

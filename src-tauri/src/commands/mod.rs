@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backups;
 pub mod notes;
 pub mod patients;
+pub mod records;
 pub mod safety_facts;
 pub mod scheduling;
 pub mod session;

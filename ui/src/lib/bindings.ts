@@ -7,7 +7,7 @@ export type ErrorCode = "unexpected" | "usage" | "store_not_initialized" | "stor
 
 export type Error = { code: ErrorCode, message: string, field?: string, };
 
-export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite" | "UpdatesManage" | "RecordsExport" | "RecordsExportPatient";
+export type Permission = "UsersList" | "UsersManage" | "SecurityManage" | "KeyRotate" | "PatientsRead" | "PatientsWrite" | "PatientsMerge" | "AppointmentsRead" | "AppointmentsWrite" | "AppointmentsStatus" | "AppointmentsCheckin" | "VitalsRead" | "VitalsWrite" | "NotesRead" | "NotesWriteClinical" | "NotesWriteNursing" | "AuditReadSecurity" | "AuditReadAll" | "BackupsCreate" | "BackupsRestore" | "SyncRead" | "SyncManage" | "EmergencyUse" | "EmergencyReview" | "ScheduleManage" | "AllergiesRead" | "AllergiesWrite" | "AllergiesFlag" | "MedicationsRead" | "MedicationsWrite" | "MedicationsReview" | "ProblemsRead" | "ProblemsWrite" | "UpdatesManage" | "RecordsExport" | "RecordsExportPatient" | "RecordsImport";
 
 export type Role = "administrator" | "manager" | "clinician" | "nurse" | "front_desk";
 
@@ -571,3 +571,13 @@ export type InstalledUpdate = { version: string,
  * The verified backup made first, if the update changes the schema.
  */
 backup_file: string | null, };
+
+export type ExportCounts = { providers: number, patients: number, appointments: number, observations: number, notes: number, allergies: number, medications: number, problems: number, };
+
+export type ExportProgress = { patients_done: number, patients_total: number, };
+
+export type RecordsExported = { 
+/**
+ * The file (one chart) or the folder (the clinic).
+ */
+path: string, counts: ExportCounts, };

@@ -52,6 +52,10 @@ export const commands = {
   enableUser: (username: string) => call<string>("enable_user", { username }),
   /** Enrols this workstation with the central server (administrators); the first sync follows in the background. */
   enrolWorkstation: (serverUrl: string, code: string) => call<B.EnrolledWorkstation>("enrol_workstation", { serverUrl, code }),
+  /** Exports the whole clinic as FHIR R4 NDJSON (de-identified for research when asked) into a new folder in Downloads, reporting progress patient by patient. */
+  exportClinicFhir: (deidentified: boolean, onProgress: (progress: B.ExportProgress) => void) => withProgress<B.RecordsExported, B.ExportProgress>("export_clinic_fhir", { deidentified }, onProgress),
+  /** Exports one patient's chart as a FHIR R4 `collection` Bundle into the Downloads folder. */
+  exportPatientFhir: (mrn: string) => call<B.RecordsExported>("export_patient_fhir", { mrn }),
   /** Installs the version the last check found, reporting progress. */
   installUpdate: (onProgress: (progress: B.UpdateProgress) => void) => withProgress<B.InstalledUpdate, B.UpdateProgress>("install_update", {}, onProgress),
   /** A new workstation (empty data folder) joins its clinic's server, for an administrator of the clinic with their own password; the records arrive after they sign in. */
