@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use clinicdesk_core::{DemoSize, ErrorCode, ExportScope, Session};
-use clinicdesk_fhir::{collection_bundle, FhirWriter, NdjsonFiles, References};
+use clinicdesk_fhir::{collection_bundle, FhirWriter, References};
 use clinicdesk_tests::{Clinic, STAFF_PASSWORD};
 use serde_json::Value;
 
@@ -36,20 +36,12 @@ fn export_clinic(session: &mut Session) -> BTreeMap<String, Vec<Value>> {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("export");
     let clinic = session.export_clinic().unwrap();
-    let mut files = NdjsonFiles::create(&out).unwrap();
-    let mut writer = FhirWriter::new(clinic, References::Relative);
-    session
-        .export_records(&ExportScope::WholeClinic, &mut |record| {
-            writer
-                .resources(record)
-                .iter()
-                .try_for_each(|resource| files.write(resource))
-        })
-        .unwrap();
-    for resource in writer.flush() {
-        files.write(&resource).unwrap();
-    }
-    let counts = files.finish().unwrap();
+    let counts = clinicdesk_fhir::write_clinic_ndjson(&out, clinic, |visit| {
+        session
+            .export_records(&ExportScope::WholeClinic, visit)
+            .map(drop)
+    })
+    .unwrap();
     let mut resources = BTreeMap::new();
     for (kind, count) in counts {
         let text = std::fs::read_to_string(out.join(format!("{kind}.ndjson"))).unwrap();
@@ -202,6 +194,27 @@ fn references(value: &Value, found: &mut Vec<String>) {
     }
 }
 
+/// `Type/id` of every resource.
+fn resource_ids(resources: &BTreeMap<String, Vec<Value>>) -> BTreeSet<String> {
+    resources
+        .iter()
+        .flat_map(|(kind, list)| {
+            list.iter()
+                .map(move |r| format!("{kind}/{}", r["id"].as_str().unwrap()))
+        })
+        .collect()
+}
+
+/// Every reference any resource makes.
+fn all_references(resources: &BTreeMap<String, Vec<Value>>) -> Vec<String> {
+    let mut found = Vec::new();
+    resources
+        .values()
+        .flatten()
+        .for_each(|r| references(r, &mut found));
+    found
+}
+
 #[test]
 fn the_whole_clinic_exports_as_valid_fhir_r4_with_vital_signs_to_profile_and_references_that_resolve(
 ) {
@@ -244,18 +257,8 @@ fn the_whole_clinic_exports_as_valid_fhir_r4_with_vital_signs_to_profile_and_ref
 
     observations.iter().for_each(check_vital_signs_profile);
 
-    let exported: BTreeSet<String> = resources
-        .iter()
-        .flat_map(|(kind, list)| {
-            list.iter()
-                .map(move |r| format!("{kind}/{}", r["id"].as_str().unwrap()))
-        })
-        .collect();
-    let mut found = Vec::new();
-    resources
-        .values()
-        .flatten()
-        .for_each(|r| references(r, &mut found));
+    let exported: BTreeSet<String> = resource_ids(&resources);
+    let found = all_references(&resources);
     assert!(!found.is_empty());
     let dangling: Vec<&String> = found.iter().filter(|r| !exported.contains(*r)).collect();
     assert!(
@@ -542,18 +545,8 @@ fn the_deidentified_export_keeps_no_identifier_of_the_safe_harbor_kinds_and_says
         "{:#?}",
         &problems[..problems.len().min(10)]
     );
-    let ids: BTreeSet<String> = resources
-        .iter()
-        .flat_map(|(kind, list)| {
-            list.iter()
-                .map(move |r| format!("{kind}/{}", r["id"].as_str().unwrap()))
-        })
-        .collect();
-    let mut found = Vec::new();
-    resources
-        .values()
-        .flatten()
-        .for_each(|r| references(r, &mut found));
+    let ids: BTreeSet<String> = resource_ids(&resources);
+    let found = all_references(&resources);
     assert!(!found.is_empty());
     assert!(
         found.iter().all(|reference| ids.contains(reference)),
@@ -562,13 +555,7 @@ fn the_deidentified_export_keeps_no_identifier_of_the_safe_harbor_kinds_and_says
 
     // Pseudonyms are new in every export: two exports share no id.
     let (again, _) = export_deidentified(&mut manager);
-    let ids_again: BTreeSet<String> = again
-        .iter()
-        .flat_map(|(kind, list)| {
-            list.iter()
-                .map(move |r| format!("{kind}/{}", r["id"].as_str().unwrap()))
-        })
-        .collect();
+    let ids_again = resource_ids(&again);
     assert!(ids.is_disjoint(&ids_again));
 
     // Audited as a de-identified export.

@@ -7,32 +7,22 @@
 use std::path::{Path, PathBuf};
 
 use clinicdesk_core::{DemoSize, ErrorCode, ExportScope, ExportedRecord, ImportReport, Session};
-use clinicdesk_fhir::{FhirReading, FhirWriter, NdjsonFiles, References};
+use clinicdesk_fhir::FhirReading;
 use clinicdesk_tests::{Clinic, STAFF_PASSWORD};
 use serde_json::json;
 
 /// The whole clinic as NDJSON files in `folder`; the files written.
 fn export_to(session: &mut Session, folder: &Path) -> Vec<PathBuf> {
     let clinic = session.export_clinic().unwrap();
-    let mut files = NdjsonFiles::create(folder).unwrap();
-    let mut writer = FhirWriter::new(clinic, References::Relative);
-    session
-        .export_records(&ExportScope::WholeClinic, &mut |record| {
-            writer
-                .resources(record)
-                .iter()
-                .try_for_each(|resource| files.write(resource))
-        })
-        .unwrap();
-    for resource in writer.flush() {
-        files.write(&resource).unwrap();
-    }
-    files
-        .finish()
-        .unwrap()
-        .keys()
-        .map(|kind| folder.join(format!("{kind}.ndjson")))
-        .collect()
+    clinicdesk_fhir::write_clinic_ndjson(folder, clinic, |visit| {
+        session
+            .export_records(&ExportScope::WholeClinic, visit)
+            .map(drop)
+    })
+    .unwrap()
+    .keys()
+    .map(|kind| folder.join(format!("{kind}.ndjson")))
+    .collect()
 }
 
 /// Reads `files` and imports them as `session`.
