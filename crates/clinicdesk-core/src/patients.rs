@@ -419,6 +419,23 @@ pub(crate) fn patient_id_by_mrn(connection: &Connection, mrn: &str) -> Result<St
     }
 }
 
+/// A new MRN no patient of this store holds.
+pub(crate) fn unused_mrn(connection: &Connection) -> Result<String> {
+    loop {
+        let mrn = crate::mrn::generate();
+        let taken: bool = connection
+            .query_row(
+                "SELECT count(*) > 0 FROM patients WHERE mrn = ?1",
+                [&mrn],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("checking the MRN"))?;
+        if !taken {
+            return Ok(mrn);
+        }
+    }
+}
+
 fn insert_patient(
     transaction: &mut RecordedWrite<'_>,
     new: &NewPatient,
@@ -491,17 +508,7 @@ impl Session {
             }
         }
         self.write(|transaction| {
-            let mut mrn = crate::mrn::generate();
-            while transaction
-                .query_row(
-                    "SELECT count(*) > 0 FROM patients WHERE mrn = ?1",
-                    [&mrn],
-                    |row| row.get::<_, bool>(0),
-                )
-                .map_err(sql_error("checking the MRN"))?
-            {
-                mrn = crate::mrn::generate();
-            }
+            let mrn = unused_mrn(transaction)?;
             let id = insert_patient(transaction, &new, &mrn, digits.as_deref())?;
             transaction.audit(
                 transaction

@@ -204,7 +204,7 @@ pub struct ExportCounts {
 }
 
 impl ExportCounts {
-    fn count(&mut self, record: &ExportedRecord) {
+    pub(crate) fn count(&mut self, record: &ExportedRecord) {
         let counter = match record {
             ExportedRecord::Provider(_) => &mut self.providers,
             ExportedRecord::Patient(_) => &mut self.patients,

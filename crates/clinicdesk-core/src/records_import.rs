@@ -83,20 +83,6 @@ fn rank(record: &ExportedRecord) -> u8 {
     }
 }
 
-fn count(counts: &mut ExportCounts, record: &ExportedRecord) {
-    let counter = match record {
-        ExportedRecord::Provider(_) => &mut counts.providers,
-        ExportedRecord::Patient(_) => &mut counts.patients,
-        ExportedRecord::Appointment(_) => &mut counts.appointments,
-        ExportedRecord::Observation(_) => &mut counts.observations,
-        ExportedRecord::Note(_) => &mut counts.notes,
-        ExportedRecord::Allergy(_) => &mut counts.allergies,
-        ExportedRecord::Medication(_) => &mut counts.medications,
-        ExportedRecord::Problem(_) => &mut counts.problems,
-    };
-    *counter += 1;
-}
-
 fn table_of(record: &ExportedRecord) -> Table {
     match record {
         ExportedRecord::Provider(_) => Table::Providers,
@@ -333,7 +319,7 @@ fn import_one(
         if let ExportedRecord::Patient(patient) = record {
             context.patients_here.insert(patient.id.clone());
         }
-        count(&mut report.already_present, record);
+        report.already_present.count(record);
         return Ok(());
     }
     write
@@ -345,7 +331,7 @@ fn import_one(
             write
                 .execute_batch("RELEASE import_record")
                 .map_err(sql_error("importing a record"))?;
-            count(&mut report.created, record);
+            report.created.count(record);
             Ok(())
         }
         Ok(Ok(false)) => {
@@ -478,19 +464,7 @@ fn write_record(
             let mrn = if crate::mrn::is_valid(&patient.mrn) && mrn_owner.is_none() {
                 patient.mrn.clone()
             } else {
-                loop {
-                    let candidate = crate::mrn::generate();
-                    let taken: bool = write
-                        .query_row(
-                            "SELECT count(*) > 0 FROM patients WHERE mrn = ?1",
-                            [&candidate],
-                            |row| row.get(0),
-                        )
-                        .map_err(sql_error("checking an MRN"))?;
-                    if !taken {
-                        break candidate;
-                    }
-                }
+                crate::patients::unused_mrn(write)?
             };
             let middle = patient.middle_name.as_deref().map(str::trim);
             let preferred = patient.preferred_name.as_deref().map(str::trim);

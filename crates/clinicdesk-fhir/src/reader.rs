@@ -839,7 +839,7 @@ impl FhirReading {
         full_urls: &FullUrls,
     ) -> Mapped<ExportedRecord> {
         let patient = self.reference(&resource["patient"], "Patient", full_urls, "the patient")?;
-        let status = if resource["verificationStatus"]["coding"][0]["code"] == "entered-in-error" {
+        let status = if entered_in_error(resource) {
             "entered_in_error"
         } else if resource["clinicalStatus"]["coding"][0]["code"] == "active"
             || resource["clinicalStatus"].is_null()
@@ -941,7 +941,7 @@ impl FhirReading {
         full_urls: &FullUrls,
     ) -> Mapped<ExportedRecord> {
         let patient = self.reference(&resource["subject"], "Patient", full_urls, "the subject")?;
-        let status = if resource["verificationStatus"]["coding"][0]["code"] == "entered-in-error" {
+        let status = if entered_in_error(resource) {
             "entered_in_error"
         } else {
             match resource["clinicalStatus"]["coding"][0]["code"].as_str() {
@@ -1014,6 +1014,11 @@ impl FhirReading {
         }
         (self.items, self.refused, self.skipped)
     }
+}
+
+/// Whether an AllergyIntolerance or a Condition was entered in error (its verification status).
+fn entered_in_error(resource: &Value) -> bool {
+    resource["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
 }
 
 /// The text of a CodeableConcept (its text, or its first coding's display or code).
