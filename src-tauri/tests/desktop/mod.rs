@@ -46,6 +46,74 @@ pub fn wait_for_port(port: u16, within: Duration) {
     }
 }
 
+/// The process ids of the desktop app under test that are running now.
+fn app_processes() -> Vec<u32> {
+    let app = std::fs::canonicalize(env!("CARGO_BIN_EXE_clinicdesk-desktop")).unwrap();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app))
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie has exited: its files, and the store lock, are closed).
+fn is_running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
+/// Waits for the app processes in `pids` to exit after their WebDriver session closed; one
+/// that has not exited after a while is asked to (SIGTERM), then stopped (SIGKILL).
+fn wait_until_exited(pids: &[u32]) {
+    for signal in [None, Some("-TERM"), Some("-KILL")] {
+        let alive: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|pid| is_running(*pid))
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        if let Some(signal) = signal {
+            eprintln!(
+                "the app (pid {alive:?}) had not exited after its window closed: kill {signal}"
+            );
+            for pid in &alive {
+                Command::new("kill")
+                    .args([signal, &pid.to_string()])
+                    .status()
+                    .ok();
+            }
+        }
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(15)
+            && alive.iter().any(|pid| is_running(*pid))
+        {
+            // Polling the process table: a short pause between looks leaves the cores to the app.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if started.elapsed() > Duration::from_secs(1) {
+            eprintln!(
+                "the app took {:?} to exit after its window closed",
+                started.elapsed()
+            );
+        }
+    }
+    let alive: Vec<u32> = pids
+        .iter()
+        .copied()
+        .filter(|pid| is_running(*pid))
+        .collect();
+    assert!(
+        alive.is_empty(),
+        "the app (pid {alive:?}) did not exit even after SIGKILL"
+    );
+}
+
 impl Desktop {
     pub async fn start(data_dir: &std::path::Path) -> Desktop {
         Desktop::start_with(data_dir, &[]).await
@@ -307,7 +375,10 @@ impl Desktop {
         self.wait_text("h1", ",").await;
     }
 
+    /// Closes the window and waits until the app's process has exited, so the next start (or a
+    /// test touching the data folder) never meets the store still held by this one.
     pub async fn stop(mut self) {
+        let running = app_processes();
         self.client.clone().close().await.ok();
         // SIGTERM, so tauri-driver also stops its WebKitWebDriver.
         Command::new("kill")
@@ -315,5 +386,6 @@ impl Desktop {
             .status()
             .ok();
         self.driver.wait().ok();
+        wait_until_exited(&running);
     }
 }
