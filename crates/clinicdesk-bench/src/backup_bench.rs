@@ -48,14 +48,7 @@ pub fn run(data_dir: &DataDir, folder: &Path, password: &str, verify: bool) {
     let rss_before = crate::process_memory_mib("VmRSS:");
 
     // Baseline: cp of the same file, synced, so both sides pay for reaching the disk.
-    let copy = folder.join("cp-baseline.db");
-    let started = Instant::now();
-    std::fs::copy(&store, &copy).expect("cp baseline");
-    std::fs::File::open(&copy)
-        .and_then(|f| f.sync_all())
-        .expect("sync the copy");
-    let cp_seconds = started.elapsed().as_secs_f64();
-    std::fs::remove_file(&copy).ok();
+    let cp_seconds = crate::cp_baseline_seconds(&store, folder);
     println!(
         "BENCH op=cp_baseline mib={:.0} seconds={:.1} mib_per_s={:.0}",
         store_bytes as f64 / 1_048_576.0,

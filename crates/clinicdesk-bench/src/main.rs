@@ -2,9 +2,11 @@
 //! unencrypted, and times the daily operations on both in the same run. Prints one line per
 //! operation: `BENCH op=… n=… p50_ms=… p99_ms=… baseline_p99_ms=… ratio=…`, and the peak memory.
 //! With `--backup`, times backup, verify and restore instead (see `backup_bench`); with `--sync`,
-//! push and pull against a PostgreSQL started for the run (see `sync_bench`).
+//! push and pull against a PostgreSQL started for the run (see `sync_bench`); with `--import`, the
+//! FHIR import of the whole clinic into an empty store (see `bulk_bench`).
 
 mod backup_bench;
+mod bulk_bench;
 mod sync_bench;
 
 use std::path::PathBuf;
@@ -45,6 +47,10 @@ struct Arguments {
     /// (against COPY of the same rows) and its first pull into an empty workstation.
     #[arg(long)]
     sync: bool,
+    /// Benchmark bulk loading through the FHIR import: the clinic exported and imported into an
+    /// empty store, against `cp` of the imported store.
+    #[arg(long)]
+    import: bool,
     /// Only build the store (so the measurements can run later in a process of their own).
     #[arg(long)]
     generate_only: bool,
@@ -126,7 +132,21 @@ pub(crate) fn process_memory_mib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn fail(what: &str, error: impl std::fmt::Display) -> ! {
+/// Seconds to write `store`'s bytes again (`cp` of the file, synced): the floor under any way of
+/// writing a store of that size on this disk.
+pub(crate) fn cp_baseline_seconds(store: &std::path::Path, folder: &std::path::Path) -> f64 {
+    let copy = folder.join("cp-baseline.db");
+    let started = Instant::now();
+    std::fs::copy(store, &copy).unwrap_or_else(|e| fail("cp baseline", e));
+    std::fs::File::open(&copy)
+        .and_then(|f| f.sync_all())
+        .unwrap_or_else(|e| fail("syncing the cp baseline", e));
+    let seconds = started.elapsed().as_secs_f64();
+    std::fs::remove_file(&copy).ok();
+    seconds
+}
+
+pub(crate) fn fail(what: &str, error: impl std::fmt::Display) -> ! {
     eprintln!("clinicdesk-bench: {what}: {error}");
     std::process::exit(1);
 }
@@ -174,19 +194,26 @@ fn main() {
             .generate_demo_data(size, arguments.seed, None, None, |_| {})
             .unwrap_or_else(|e| fail("generating", e));
         let seconds = started.elapsed().as_secs_f64();
+        drop(admin);
+        let cp_seconds = cp_baseline_seconds(&data_dir.store_file(), &folder);
         println!(
-            "BENCH op=generate rows={} seconds={:.1} rows_per_s={:.0}",
+            "BENCH op=generate rows={} seconds={:.1} rows_per_s={:.0} baseline_cp_seconds={:.2} ratio={:.1}",
             summary.rows,
             seconds,
-            summary.rows as f64 / seconds
+            summary.rows as f64 / seconds,
+            cp_seconds,
+            seconds / cp_seconds.max(1e-9)
         );
-        drop(admin);
     }
     if arguments.generate_only {
         return;
     }
     if arguments.sync {
         sync_bench::run(&data_dir, &folder, PASSWORD);
+        return;
+    }
+    if arguments.import {
+        bulk_bench::run(&data_dir, &folder, PASSWORD);
         return;
     }
     if arguments.backup {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::environment::format_timestamp;
 use crate::permission::{Permission, Role};
 use crate::session::{Session, StoreWorker};
+use crate::sync::BulkOutbox;
 use crate::vital_signs::{body_mass_index, interpret, VitalKind};
 
 /// The reference data sets (docs/reference.md, "Measured targets").
@@ -372,22 +373,54 @@ fn with_typo(rng: &mut ChaCha8Rng, name: &str) -> String {
     chars.into_iter().collect()
 }
 
-fn uuid_from(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> String {
-    let mut random = [0u8; 10];
-    rng.fill(&mut random);
-    uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &random)
-        .into_uuid()
-        .to_string()
-}
+/// Rows per transaction of the bulk load: large enough that commits cost little, small enough
+/// that the write-ahead log stays a modest file.
+const BULK_TRANSACTION_ROWS: u64 = 50_000;
 
 struct Generator {
     rng: ChaCha8Rng,
     summary: DemoSummary,
+    /// The random bits of the last id: ids count up from a random start (RFC 9562 6.2, method 2,
+    /// monotonic random), so every row is appended to its primary-key index, not inserted
+    /// somewhere in the middle of it.
+    last_id_bits: Option<u128>,
 }
 
 impl Generator {
+    fn new(seed: u64) -> Generator {
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            summary: DemoSummary::default(),
+            last_id_bits: None,
+        }
+    }
+
+    /// A UUIDv7 of `at`, greater than every id this generator made before.
     fn id(&mut self, at: DateTime<Utc>) -> String {
-        uuid_from(&mut self.rng, at)
+        // Ten random bytes per id, as before the ids counted up: the rest of the clinic drawn
+        // from the same seed stays the same.
+        let mut drawn = [0u8; 10];
+        self.rng.fill(&mut drawn);
+        let bits = match self.last_id_bits {
+            // A 72-bit start leaves room for 2^72 more ids below the 74 bits.
+            None => u128::from_be_bytes(
+                [[0u8; 7].as_slice(), &drawn[..9]]
+                    .concat()
+                    .try_into()
+                    .expect("16 bytes"),
+            ),
+            Some(last) => last + 1 + u128::from(drawn[0] & 0x0f),
+        };
+        self.last_id_bits = Some(bits);
+        // rand_a (12 bits) and rand_b (62 bits) hold the counter, high bits first.
+        let rand_a = ((bits >> 62) & 0xfff) as u16;
+        let rand_b = (bits & ((1u128 << 62) - 1)) as u64;
+        let mut random = [0u8; 10];
+        random[..2].copy_from_slice(&rand_a.to_be_bytes());
+        random[2..].copy_from_slice(&rand_b.to_be_bytes());
+        uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis().max(0) as u64, &random)
+            .into_uuid()
+            .to_string()
     }
 }
 
@@ -475,10 +508,7 @@ impl DemoDataJob {
             self.author_id.clone(),
         );
         let (patients, observations, appointments, notes, providers) = size.counts();
-        let mut generator = Generator {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            summary: DemoSummary::default(),
-        };
+        let mut generator = Generator::new(seed);
         let worker = &mut self.worker;
         let clinic_id = crate::recorded_write::clinic_id(&worker.connection)?;
         let zone = crate::scheduling::clinic_zone(&worker.connection)?;
@@ -493,6 +523,11 @@ impl DemoDataJob {
         // The import is not journaled row by row (it would double its size); the journal records
         // a gap instead, so no point-in-time restore replays across it.
         worker.write(|tx| crate::change_journal::pause(tx))?;
+        // The generated rows go to the central server like any others: one outbox row each,
+        // written in the same transaction as the rows.
+        let stamp = format_timestamp(started);
+        let mut outbox =
+            BulkOutbox::start(&worker.connection, &worker.environment, &stamp, &user_id)?;
         let generated = (|session: &mut StoreWorker| -> Result<()> {
             // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
             let provider_ids = session.write(|tx| {
@@ -529,18 +564,19 @@ impl DemoDataJob {
                 )
                 .map_err(sql_error("adding appointment types"))?;
             }
+            outbox.record_new_rows(tx)?;
             Ok(ids)
         })?;
             generator.summary.providers = providers;
 
             // Patients, in batches.
             let mut patient_ids: Vec<String> = Vec::with_capacity(patients as usize);
-            let batch = 50_000u64;
+            let batch = BULK_TRANSACTION_ROWS;
             let mut written = 0u64;
             while written < patients {
                 let count = batch.min(patients - written);
                 let new_ids = session.write(|tx| {
-                    insert_patients(
+                    let ids = insert_patients(
                         tx,
                         &mut generator,
                         &clinic_id,
@@ -548,13 +584,14 @@ impl DemoDataJob {
                         started,
                         today,
                         count,
-                    )
+                    )?;
+                    outbox.record_new_rows(tx)?;
+                    Ok(ids)
                 })?;
                 patient_ids.extend(new_ids);
                 written += count;
                 progress(generator.summary.rows);
             }
-
             // Appointments: each provider's working slots (20 minutes) over past years and the next
             // weeks; within one slot the providers see different patients, so nobody is double booked.
             let slots_per_day = 24u64; // 8 hours of 20-minute slots
@@ -562,33 +599,36 @@ impl DemoDataJob {
             let mut day = today - Duration::days((days_needed as f64 * 7.0 / 5.0 * 0.9) as i64);
             let mut booked = 0u64;
             while booked < appointments {
-                if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
-                    day += Duration::days(1);
-                    continue;
-                }
-                let start_day = day;
-                let count = session.write(|tx| {
-                    insert_day_of_appointments(
-                        tx,
-                        &mut generator,
-                        &clinic_id,
-                        &user_id,
-                        started,
-                        zone,
-                        start_day,
-                        &provider_ids,
-                        &patient_ids,
-                        appointments - booked,
-                        today,
-                    )
+                // Many days per transaction: a commit per day writes the same index pages again.
+                let first_day = day;
+                let (count, next_day) = session.write(|tx| {
+                    let mut count = 0u64;
+                    let mut day = first_day;
+                    while booked + count < appointments && count < BULK_TRANSACTION_ROWS {
+                        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                            count += insert_day_of_appointments(
+                                tx,
+                                &mut generator,
+                                &clinic_id,
+                                &user_id,
+                                started,
+                                zone,
+                                day,
+                                &provider_ids,
+                                &patient_ids,
+                                appointments - booked - count,
+                                today,
+                            )?;
+                        }
+                        day += Duration::days(1);
+                    }
+                    outbox.record_new_rows(tx)?;
+                    Ok((count, day))
                 })?;
                 booked += count;
-                day += Duration::days(1);
-                if booked % 50_000 < count {
-                    progress(generator.summary.rows);
-                }
+                day = next_day;
+                progress(generator.summary.rows);
             }
-
             // Vitals sets (six observations each) and notes, patient by patient, so each patient's
             // rows sit together in the per-patient indexes (inserted at the end, not scattered).
             let chunk = 25_000usize;
@@ -626,6 +666,7 @@ impl DemoDataJob {
                         patients_chunk,
                         started,
                     )?;
+                    outbox.record_new_rows(tx)?;
                     Ok((count, written_notes))
                 })?;
                 made += count;
@@ -635,12 +676,6 @@ impl DemoDataJob {
 
             Ok(())
         })(worker);
-        // The generated rows go to the central server like any others: one outbox row each,
-        // written while the journal is still paused (the rows changed in earlier transactions).
-        let stamp = format_timestamp(started);
-        let generated = generated.and_then(|()| {
-            worker.write(|tx| crate::sync::record_rows_for_sync(tx, &stamp, &user_id))
-        });
         worker.write(|tx| crate::change_journal::resume_after_gap(tx, "demo data generated"))?;
         generated?;
         let summary = generator.summary.clone();

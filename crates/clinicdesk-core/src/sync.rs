@@ -1463,40 +1463,96 @@ fn set_aside_clashing_bookings(
     Ok(())
 }
 
-/// Writes an outbox row for every row of a synced table that has none (a bulk import, which
-/// writes rows without the write path), in table order (parents first) and row order, so the
-/// central server receives them like any other change. Returns how many were recorded.
-pub(crate) fn record_rows_for_sync(
-    connection: &Connection,
-    stamp: &str,
-    user_id: &str,
-) -> Result<i64> {
-    let mut recorded = 0;
-    for spec in crate::tables::synced_tables() {
-        let table = Table::from_name(spec.name).expect("synced tables are writable");
-        let columns = columns_of(connection, table)?;
-        let object: Vec<String> = columns
-            .iter()
-            .map(|column| format!("'{column}', {column}"))
-            .collect();
-        // A random change id in the UUID form.
-        let change_id = "lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))";
-        recorded += connection
-            .execute(
-                &format!(
-                    "INSERT INTO outbox (change_id, table_name, row_id, operation, base_version, new_version, payload, created_at, created_by)
-                     SELECT {change_id}, '{table}', id, 'insert', NULL, version, json_object({object}), ?1, ?2
-                     FROM (SELECT hex(randomblob(16)) AS h, * FROM {table} t
-                           WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.table_name = '{table}' AND o.row_id = t.id)
-                           ORDER BY t.rowid)",
-                    table = table.name(),
-                    object = object.join(", "),
-                ),
-                params![stamp, user_id],
-            )
-            .map_err(sql_error("recording imported rows for sync"))? as i64;
+/// Where a bulk load (the demo-data generator) stands in recording its rows for sync: per synced
+/// table, the last rowid that has its outbox row. The load writes rows without the write path,
+/// appended to each table, and records them in the same transaction as the rows
+/// ([`BulkOutbox::record_new_rows`]), so a load that stops halfway leaves no row unrecorded.
+pub(crate) struct BulkOutbox {
+    recorded_through: Vec<(Table, i64)>,
+    /// The first 19 characters of a UUIDv7 made when the load started (its time and random
+    /// bits); each change id continues it with a count, so the ids are unique and ascend, and
+    /// each new one is appended to the outbox's change-id index.
+    change_id_prefix: String,
+    next_change_number: i64,
+    stamp: String,
+    user_id: String,
+}
+
+impl BulkOutbox {
+    /// Starts at the rows the tables hold now (they were recorded by the write path).
+    pub(crate) fn start(
+        connection: &Connection,
+        environment: &crate::environment::Environment,
+        stamp: &str,
+        user_id: &str,
+    ) -> Result<BulkOutbox> {
+        let mut recorded_through = Vec::new();
+        for spec in crate::tables::synced_tables() {
+            let table = Table::from_name(spec.name).expect("synced tables are writable");
+            let last: i64 = connection
+                .query_row(
+                    &format!("SELECT coalesce(max(rowid), 0) FROM {}", table.name()),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(sql_error("reading where the load starts"))?;
+            recorded_through.push((table, last));
+        }
+        let first = environment.new_id().as_u128();
+        Ok(BulkOutbox {
+            recorded_through,
+            change_id_prefix: environment.new_id().to_string()[..19].to_owned(),
+            // 52 random bits to start from leave room for 2^59 changes in the 15 hex digits.
+            next_change_number: (first & ((1 << 52) - 1)) as i64,
+            stamp: stamp.to_owned(),
+            user_id: user_id.to_owned(),
+        })
     }
-    Ok(recorded)
+
+    /// Writes an outbox row (an insert, with the row as its payload) for every row appended to a
+    /// synced table since the last call, in table order (parents first) and row order, so the
+    /// central server receives them like any other change. Returns how many were recorded.
+    pub(crate) fn record_new_rows(&mut self, connection: &Connection) -> Result<i64> {
+        let mut recorded = 0;
+        for (table, through) in &mut self.recorded_through {
+            let columns = columns_of(connection, *table)?;
+            let object: Vec<String> = columns
+                .iter()
+                .map(|column| format!("'{column}', {column}"))
+                .collect();
+            let count = connection
+                .execute(
+                    &format!(
+                        "INSERT INTO outbox (change_id, table_name, row_id, operation, base_version, new_version, payload, created_at, created_by)
+                         SELECT ?1 || '8' || substr(n, 1, 3) || '-' || substr(n, 4, 12), '{table}', id, 'insert', NULL, version, json_object({object}), ?2, ?3
+                         FROM (SELECT printf('%015x', ?4 + row_number() OVER (ORDER BY t.rowid)) AS n, *
+                               FROM {table} t WHERE t.rowid > ?5 ORDER BY t.rowid)",
+                        table = table.name(),
+                        object = object.join(", "),
+                    ),
+                    params![
+                        self.change_id_prefix,
+                        self.stamp,
+                        self.user_id,
+                        self.next_change_number,
+                        *through
+                    ],
+                )
+                .map_err(sql_error("recording loaded rows for sync"))? as i64;
+            if count > 0 {
+                *through = connection
+                    .query_row(
+                        &format!("SELECT max(rowid) FROM {}", table.name()),
+                        [],
+                        |row| row.get(0),
+                    )
+                    .map_err(sql_error("recording loaded rows for sync"))?;
+                self.next_change_number += count;
+                recorded += count;
+            }
+        }
+        Ok(recorded)
+    }
 }
 
 /// Forgets where this store synced to (a store restored onto a new workstation): the new
