@@ -2,7 +2,8 @@
 //! same (what FHIR carries); the same import twice creates nothing new; a file from another system
 //! (a transaction Bundle with its own ids) is mapped and what was not mapped is counted; bad
 //! resources are refused one by one with their line; a file that is not FHIR changes nothing;
-//! likely duplicates are reported, never merged; only administrators import, and it is audited.
+//! likely duplicates are reported, never merged; "no known allergy" arrives as the chart's "no
+//! known allergies", never as an allergy; only administrators import, and it is audited.
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +61,10 @@ fn records(session: &mut Session) -> Vec<String> {
                 ExportedRecord::Allergy(mut allergy) => {
                     allergy.recorded_at.clear();
                     ExportedRecord::Allergy(allergy)
+                }
+                ExportedRecord::NoKnownAllergies(mut confirmation) => {
+                    confirmation.recorded_at.clear();
+                    ExportedRecord::NoKnownAllergies(confirmation)
                 }
                 ExportedRecord::Problem(mut problem) => {
                     problem.recorded_at.clear();
@@ -336,6 +341,69 @@ fn bad_resources_are_refused_one_by_one_with_their_line_and_reason_and_the_rest_
             Some("practitioner"),
         ),
     ]);
+}
+
+fn allergy_statement(id: &str, subject: &str, snomed: &str, display: &str) -> serde_json::Value {
+    json!({ "resourceType": "AllergyIntolerance", "id": id,
+            "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active" }] },
+            "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "confirmed" }] },
+            "code": { "coding": [{ "system": "http://snomed.info/sct", "code": snomed, "display": display }] },
+            "patient": { "reference": subject } })
+}
+
+#[test]
+fn another_systems_no_known_allergy_arrives_as_no_known_allergies_never_as_an_allergy() {
+    let clinic = Clinic::new();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("AllergyIntolerance.ndjson");
+    let lines = [
+        patient("p-1", "1990-05-04"),
+        json!({ "resourceType": "Patient", "id": "p-2", "name": [{ "family": "Okafor", "given": ["Ngozi"] }], "gender": "female", "birthDate": "1985-03-02" }),
+        allergy_statement("nka-1", "Patient/p-1", "716186003", "No known allergy"),
+        allergy_statement(
+            "nkda-1",
+            "Patient/p-2",
+            "409137002",
+            "No known drug allergy",
+        ),
+    ];
+    let text: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
+    std::fs::write(&path, text.join("\n")).unwrap();
+    let report = import(&mut clinic.admin(), &[path], "other-ehr").unwrap();
+    assert_eq!(report.created.patients, 2);
+    assert_eq!(
+        report.created.allergies, 1,
+        "the statement of no known allergy"
+    );
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+    assert_eq!(report.refused[0].place, "AllergyIntolerance.ndjson:4");
+    assert!(
+        report.refused[0].reason.contains("no known drug allergy"),
+        "{}",
+        report.refused[0].reason
+    );
+
+    // The nurse's banner says "no known allergies" for the first, and "not recorded" (ask) for
+    // the second: neither shows an allergy.
+    clinic.add_user("nurse.joy", "nurse", STAFF_PASSWORD);
+    let mut nurse = clinic.login("nurse.joy", STAFF_PASSWORD).unwrap();
+    let mrn_of =
+        |nurse: &mut Session, name: &str| nurse.search_patients(name).unwrap()[0].mrn.clone();
+    let first = mrn_of(&mut nurse, "Maja Lindqvist");
+    let second = mrn_of(&mut nurse, "Ngozi Okafor");
+    assert!(
+        matches!(
+            nurse.allergy_state(&first).unwrap(),
+            clinicdesk_core::AllergyState::NoKnownAllergies { .. }
+        ),
+        "{:?}",
+        nurse.allergy_state(&first)
+    );
+    assert!(nurse.allergies(&first).unwrap().allergies.is_empty());
+    assert_eq!(
+        nurse.allergy_state(&second).unwrap(),
+        clinicdesk_core::AllergyState::NotRecorded
+    );
 }
 
 #[test]

@@ -92,9 +92,9 @@ pub use policy::{
 };
 pub use records_export::{
     ExportCounts, ExportProgress, ExportScope, ExportedAddress, ExportedAllergy,
-    ExportedAppointment, ExportedClinic, ExportedContact, ExportedMedication, ExportedNote,
-    ExportedObservation, ExportedPatient, ExportedProblem, ExportedProvider, ExportedRecord,
-    RecordsExportJob,
+    ExportedAppointment, ExportedClinic, ExportedContact, ExportedMedication,
+    ExportedNoKnownAllergies, ExportedNote, ExportedObservation, ExportedPatient, ExportedProblem,
+    ExportedProvider, ExportedRecord, RecordsExportJob,
 };
 pub use records_import::{ImportDuplicate, ImportItem, ImportRefusal, ImportReport};
 pub use safety_facts::{

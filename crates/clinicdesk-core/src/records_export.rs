@@ -145,6 +145,16 @@ pub struct ExportedAllergy {
     pub recorded_at: String,
 }
 
+/// A patient's recorded "no known allergies" (asked, and none found), as the chart keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedNoKnownAllergies {
+    pub id: String,
+    pub patient_id: String,
+    /// `active` while it stands, `inactive` once withdrawn, `entered_in_error`.
+    pub status: String,
+    pub recorded_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedMedication {
     pub id: String,
@@ -185,6 +195,7 @@ pub enum ExportedRecord {
     Observation(ExportedObservation),
     Note(ExportedNote),
     Allergy(ExportedAllergy),
+    NoKnownAllergies(ExportedNoKnownAllergies),
     Medication(ExportedMedication),
     Problem(ExportedProblem),
 }
@@ -211,7 +222,7 @@ impl ExportCounts {
             ExportedRecord::Appointment(_) => &mut self.appointments,
             ExportedRecord::Observation(_) => &mut self.observations,
             ExportedRecord::Note(_) => &mut self.notes,
-            ExportedRecord::Allergy(_) => &mut self.allergies,
+            ExportedRecord::Allergy(_) | ExportedRecord::NoKnownAllergies(_) => &mut self.allergies,
             ExportedRecord::Medication(_) => &mut self.medications,
             ExportedRecord::Problem(_) => &mut self.problems,
         };
@@ -396,6 +407,24 @@ fn patient_and_chart(
                 body: row.get(6)?,
                 written_at: row.get(7)?,
                 status: row.get(8)?,
+            }))
+        },
+        visit,
+    )?;
+    each_row(
+        connection,
+        "SELECT id, patient_id,
+                CASE status WHEN 'current' THEN 'active' WHEN 'withdrawn' THEN 'inactive' ELSE status END,
+                created_at
+         FROM allergy_confirmations WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY created_at, id",
+        patient_id,
+        "reading allergy confirmations",
+        |row| {
+            Ok(ExportedRecord::NoKnownAllergies(ExportedNoKnownAllergies {
+                id: row.get(0)?,
+                patient_id: row.get(1)?,
+                status: row.get(2)?,
+                recorded_at: row.get(3)?,
             }))
         },
         visit,

@@ -77,7 +77,7 @@ fn rank(record: &ExportedRecord) -> u8 {
         ExportedRecord::Observation(_) => 3,
         ExportedRecord::Note(note) if note.parent_note_id.is_none() => 4,
         ExportedRecord::Note(_) => 5,
-        ExportedRecord::Allergy(_) => 6,
+        ExportedRecord::Allergy(_) | ExportedRecord::NoKnownAllergies(_) => 6,
         ExportedRecord::Medication(_) => 7,
         ExportedRecord::Problem(_) => 8,
     }
@@ -91,6 +91,7 @@ fn table_of(record: &ExportedRecord) -> Table {
         ExportedRecord::Observation(_) => Table::VitalObservations,
         ExportedRecord::Note(_) => Table::Notes,
         ExportedRecord::Allergy(_) => Table::Allergies,
+        ExportedRecord::NoKnownAllergies(_) => Table::AllergyConfirmations,
         ExportedRecord::Medication(_) => Table::Medications,
         ExportedRecord::Problem(_) => Table::Problems,
     }
@@ -104,6 +105,7 @@ fn id_of(record: &ExportedRecord) -> &str {
         ExportedRecord::Observation(r) => &r.id,
         ExportedRecord::Note(r) => &r.id,
         ExportedRecord::Allergy(r) => &r.id,
+        ExportedRecord::NoKnownAllergies(r) => &r.id,
         ExportedRecord::Medication(r) => &r.id,
         ExportedRecord::Problem(r) => &r.id,
     }
@@ -755,6 +757,33 @@ fn write_record(
                 ("entered_in_error_reason", &reason),
             ];
             write.insert_row_with_id(Table::Allergies, &allergy.id, &values)?;
+        }
+        ExportedRecord::NoKnownAllergies(confirmation) => {
+            let checks = (|| -> Checked<()> {
+                context.patient(write, &confirmation.patient_id)?;
+                one_of(
+                    "the status",
+                    &confirmation.status,
+                    &["active", "inactive", "entered_in_error"],
+                )?;
+                Ok(())
+            })();
+            if let Err(refusal) = checks {
+                return Ok(Err(refusal));
+            }
+            let status = match confirmation.status.as_str() {
+                "active" => "current",
+                "inactive" => "withdrawn",
+                _ => "entered_in_error",
+            };
+            let reason = (status == "entered_in_error")
+                .then_some("marked entered-in-error in the system it came from");
+            let values: [(&str, &dyn ToSql); 3] = [
+                ("patient_id", &confirmation.patient_id),
+                ("status", &status),
+                ("entered_in_error_reason", &reason),
+            ];
+            write.insert_row_with_id(Table::AllergyConfirmations, &confirmation.id, &values)?;
         }
         ExportedRecord::Medication(medication) => {
             let checks = (|| -> Checked<()> {

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use clinicdesk_core::{
-    Error, ExportedAllergy, ExportedAppointment, ExportedClinic, ExportedMedication, ExportedNote,
-    ExportedObservation, ExportedPatient, ExportedProblem, ExportedProvider, ExportedRecord,
-    Result, VITALS,
+    Error, ExportedAllergy, ExportedAppointment, ExportedClinic, ExportedMedication,
+    ExportedNoKnownAllergies, ExportedNote, ExportedObservation, ExportedPatient, ExportedProblem,
+    ExportedProvider, ExportedRecord, Result, VITALS,
 };
 use serde_json::{json, Map, Value};
 
@@ -89,6 +89,9 @@ impl FhirWriter {
             ExportedRecord::Appointment(appointment) => self.appointment(&appointment),
             ExportedRecord::Note(note) => self.document_reference(&note),
             ExportedRecord::Allergy(allergy) => self.allergy_intolerance(&allergy),
+            ExportedRecord::NoKnownAllergies(confirmation) => {
+                self.no_known_allergies(&confirmation)
+            }
             ExportedRecord::Medication(medication) => self.medication_statement(&medication),
             ExportedRecord::Problem(problem) => self.condition(&problem),
         };
@@ -441,6 +444,49 @@ impl FhirWriter {
         ])
     }
 
+    /// "No known allergies" as FHIR states it: an AllergyIntolerance coded SNOMED CT 716186003
+    /// (No known allergy), with no category, substance or reaction.
+    fn no_known_allergies(&self, confirmation: &ExportedNoKnownAllergies) -> Value {
+        let in_error = confirmation.status == "entered_in_error";
+        object([
+            ("resourceType", Some(json!("AllergyIntolerance"))),
+            ("id", Some(json!(confirmation.id))),
+            (
+                "clinicalStatus",
+                (!in_error).then(|| {
+                    coded(
+                        "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                        if confirmation.status == "inactive" {
+                            "inactive"
+                        } else {
+                            "active"
+                        },
+                    )
+                }),
+            ),
+            (
+                "verificationStatus",
+                Some(coded(
+                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                    if in_error {
+                        "entered-in-error"
+                    } else {
+                        "confirmed"
+                    },
+                )),
+            ),
+            (
+                "code",
+                Some(json!({
+                    "coding": [{ "system": SNOMED_CT, "code": NO_KNOWN_ALLERGY, "display": "No known allergy" }],
+                    "text": "No known allergies",
+                })),
+            ),
+            ("patient", Some(self.subject(&confirmation.patient_id))),
+            ("recordedDate", Some(json!(confirmation.recorded_at))),
+        ])
+    }
+
     fn medication_statement(&self, medication: &ExportedMedication) -> Value {
         let dosage: Vec<&str> = [&medication.dose, &medication.route, &medication.frequency]
             .into_iter()
@@ -579,6 +625,16 @@ fn object<const N: usize>(fields: [(&str, Option<Value>); N]) -> Value {
             .collect(),
     )
 }
+
+/// SNOMED CT's system URI, and its concepts that say no allergy is known: of any kind (the one
+/// Clinicdesk records), and of one kind only (drugs, foods, the environment), which it does not.
+const SNOMED_CT: &str = "http://snomed.info/sct";
+const NO_KNOWN_ALLERGY: &str = "716186003";
+const NO_KNOWN_ALLERGY_OF_ONE_KIND: &[(&str, &str)] = &[
+    ("409137002", "no known drug allergy"),
+    ("429625007", "no known food allergy"),
+    ("428607008", "no known environmental allergy"),
+];
 
 fn coded(system: &str, code: &str) -> Value {
     json!({ "coding": [{ "system": system, "code": code }] })

@@ -14,13 +14,17 @@ use std::path::Path;
 use base64::Engine;
 use clinicdesk_core::{
     Error, ExportedAddress, ExportedAllergy, ExportedAppointment, ExportedContact,
-    ExportedMedication, ExportedNote, ExportedObservation, ExportedPatient, ExportedProblem,
-    ExportedProvider, ExportedRecord, ImportItem, ImportRefusal, Result,
+    ExportedMedication, ExportedNoKnownAllergies, ExportedNote, ExportedObservation,
+    ExportedPatient, ExportedProblem, ExportedProvider, ExportedRecord, ImportItem, ImportRefusal,
+    Result,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{BLOOD_PRESSURE_PANEL, DIASTOLIC, SYSTOLIC};
+use crate::{
+    BLOOD_PRESSURE_PANEL, DIASTOLIC, NO_KNOWN_ALLERGY, NO_KNOWN_ALLERGY_OF_ONE_KIND, SNOMED_CT,
+    SYSTOLIC,
+};
 
 /// The resource types an import maps; any other is counted and left out.
 pub const IMPORTED_TYPES: [&str; 8] = [
@@ -848,6 +852,30 @@ impl FhirReading {
         } else {
             "inactive"
         };
+        let snomed_codes: Vec<&str> = resource["code"]["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|coding| coding["system"] == SNOMED_CT)
+            .filter_map(|coding| coding["code"].as_str())
+            .collect();
+        if snomed_codes.contains(&NO_KNOWN_ALLERGY) {
+            // Asked, and no allergy found: the chart's "no known allergies", never an allergy.
+            return Ok(ExportedRecord::NoKnownAllergies(ExportedNoKnownAllergies {
+                id: id.to_owned(),
+                patient_id: patient,
+                status: status.to_owned(),
+                recorded_at: String::new(),
+            }));
+        }
+        if let Some((_, statement)) = NO_KNOWN_ALLERGY_OF_ONE_KIND
+            .iter()
+            .find(|(code, _)| snomed_codes.contains(code))
+        {
+            return refuse(format!(
+                "it states {statement}: Clinicdesk records only \"no known allergies\" of any kind, and this is not an allergy; record what the patient says in the chart"
+            ));
+        }
         let substance = concept_text(&resource["code"]);
         let Some(substance) = substance else {
             return refuse("the AllergyIntolerance names no substance");
