@@ -216,14 +216,20 @@ impl ImportContext {
 
 fn exists(write: &RecordedWrite<'_>, table: Table, id: &str) -> Result<bool> {
     write
-        .query_row(
-            &format!("SELECT 1 FROM {} WHERE id = ?1", table.name()),
-            [id],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
+        .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", table.name()))
+        .and_then(|mut statement| statement.exists([id]))
         .map_err(sql_error("looking for an imported record"))
+}
+
+/// Runs one of the savepoint statements around a record (prepared once for the whole import).
+fn savepoint(write: &RecordedWrite<'_>, statements: &[&str]) -> Result<()> {
+    for sql in statements {
+        write
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute([]))
+            .map_err(sql_error("importing a record"))?;
+    }
+    Ok(())
 }
 
 fn checked_id(id: &str) -> Checked<()> {
@@ -324,29 +330,27 @@ fn import_one(
         report.already_present.count(record);
         return Ok(());
     }
-    write
-        .execute_batch("SAVEPOINT import_record")
-        .map_err(sql_error("importing a record"))?;
+    savepoint(write, &["SAVEPOINT import_record"])?;
     let outcome = write_record(write, context, report, item);
     match outcome {
         Ok(Ok(true)) => {
-            write
-                .execute_batch("RELEASE import_record")
-                .map_err(sql_error("importing a record"))?;
+            savepoint(write, &["RELEASE import_record"])?;
             report.created.count(record);
             Ok(())
         }
         Ok(Ok(false)) => {
             // Held back (a likely duplicate): already reported.
-            write
-                .execute_batch("ROLLBACK TO import_record; RELEASE import_record")
-                .map_err(sql_error("importing a record"))?;
+            savepoint(
+                write,
+                &["ROLLBACK TO import_record", "RELEASE import_record"],
+            )?;
             Ok(())
         }
         Ok(Err(Refused(reason))) => {
-            write
-                .execute_batch("ROLLBACK TO import_record; RELEASE import_record")
-                .map_err(sql_error("importing a record"))?;
+            savepoint(
+                write,
+                &["ROLLBACK TO import_record", "RELEASE import_record"],
+            )?;
             if let ExportedRecord::Patient(patient) = record {
                 context
                     .patients_held_back
@@ -356,9 +360,10 @@ fn import_one(
             Ok(())
         }
         Err(error) => {
-            write
-                .execute_batch("ROLLBACK TO import_record; RELEASE import_record")
-                .map_err(sql_error("importing a record"))?;
+            savepoint(
+                write,
+                &["ROLLBACK TO import_record", "RELEASE import_record"],
+            )?;
             // A row the store's own checks refuse is this record's problem, not the import's.
             if error.code != crate::ErrorCode::IntegrityFailure {
                 if let ExportedRecord::Patient(patient) = record {
