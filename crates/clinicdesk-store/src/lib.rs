@@ -121,10 +121,37 @@ pub fn create_store(path: &Path, key: &DataKey) -> Result<Connection> {
 /// another thread keyed its connection. Keying is rare and fast, so it is serialised.
 static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+extern "C" {
+    /// SQLCipher's own set-up, which SQLite runs at the end of `sqlite3_initialize`
+    /// (`SQLITE_EXTRA_INIT`). It takes SQLite's master mutex and returns at once when the set-up
+    /// is complete, so calling it waits for a set-up another thread has under way.
+    fn sqlcipher_extra_init(argument: *const std::os::raw::c_char) -> std::os::raw::c_int;
+}
+
+/// Waits until SQLCipher is set up in this process. SQLite marks itself initialised before it
+/// runs SQLCipher's set-up, and rusqlite (0.41) initialises SQLite from whichever thread opens a
+/// connection first, without a lock: a thread keying a connection while another thread's first
+/// open is still setting SQLCipher up failed with "sqlcipher not initialized" (PRAGMA key
+/// refused). That happened at the start of parallel test runs.
+fn wait_for_sqlcipher() -> rusqlite::Result<()> {
+    // SAFETY: the function takes no pointer it dereferences (its argument is unused, as SQLite
+    // passes it) and is safe to call from any thread at any time after SQLite is usable.
+    let code = unsafe { sqlcipher_extra_init(std::ptr::null()) };
+    if code == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            Some("SQLCipher could not be set up".into()),
+        ))
+    }
+}
+
 fn apply_key(connection: &Connection, literal: &str) -> rusqlite::Result<()> {
     let _one_at_a_time = KEYING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    wait_for_sqlcipher()?;
     // SQLCipher logs every page that fails its authentication to standard error; Clinicdesk
     // reports a damaged store itself, once and with the way out, so its log stays quiet.
     connection
