@@ -1,5 +1,6 @@
 //! The demo-data generator: the same seed gives the same clinic; it fills only an empty store,
-//! only for an administrator; what it writes passes the store's own integrity checks.
+//! only for an administrator; what it writes passes the store's own integrity checks; every row
+//! it writes, and every row someone writes meanwhile, has exactly one outbox row.
 
 use clinicdesk_core::{DemoSize, ErrorCode};
 use clinicdesk_store::rusqlite::Connection;
@@ -181,4 +182,50 @@ fn demo_patients_have_allergies_none_known_or_never_asked_and_medications_with_t
         0
     );
     assert!(count("SELECT count(*) FROM medication_reviews") > 10);
+}
+
+#[test]
+fn a_patient_registered_while_the_generator_runs_goes_to_the_server_once_like_every_generated_row()
+{
+    let clinic = Clinic::with_staff();
+    let mut registered = None;
+    clinic
+        .admin()
+        .generate_demo_data(DemoSize::Tiny, 5, None, None, |_| {
+            // Between two of the generator's transactions, the front desk registers someone.
+            if registered.is_none() {
+                registered = Some(clinic.register("Ada", "Lovelace", "1985-12-10", None));
+            }
+        })
+        .unwrap();
+    let mrn = registered.expect("the generator reports its progress");
+    let store = clinic.raw_store();
+    let doubled: Vec<(String, String, i64)> = store
+        .prepare(
+            "SELECT table_name, row_id, count(*) FROM outbox WHERE operation = 'insert'
+             GROUP BY table_name, row_id HAVING count(*) > 1",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(doubled.is_empty(), "rows sent twice: {doubled:?}");
+    let count = |sql: &str| -> i64 { store.query_row(sql, [&mrn], |row| row.get(0)).unwrap() };
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM outbox o JOIN patients p ON p.id = o.row_id
+             WHERE o.table_name = 'patients' AND o.operation = 'insert' AND p.mrn = ?1"
+        ),
+        1,
+        "the registered patient's own outbox row"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM patients p WHERE ?1 <> '' AND NOT EXISTS
+             (SELECT 1 FROM outbox o WHERE o.table_name = 'patients' AND o.row_id = p.id)"
+        ),
+        0,
+        "every patient goes to the server"
+    );
 }

@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use clinicdesk_core::{DemoSize, ErrorCode, ExportScope, ExportedRecord, ImportReport, Session};
+use clinicdesk_core::{
+    AllergyState, DemoSize, ErrorCode, ExportScope, ExportedRecord, ImportReport, Session,
+};
 use clinicdesk_fhir::FhirReading;
 use clinicdesk_tests::{Clinic, STAFF_PASSWORD};
 use serde_json::json;
@@ -343,58 +345,139 @@ fn bad_resources_are_refused_one_by_one_with_their_line_and_reason_and_the_rest_
     ]);
 }
 
-fn allergy_statement(id: &str, subject: &str, snomed: &str, display: &str) -> serde_json::Value {
-    json!({ "resourceType": "AllergyIntolerance", "id": id,
-            "clinicalStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active" }] },
-            "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "confirmed" }] },
+/// An AllergyIntolerance coded in SNOMED CT; `clinical` none for entered-in-error ones.
+fn allergy_statement(
+    id: &str,
+    subject: &str,
+    snomed: &str,
+    display: &str,
+    clinical: Option<&str>,
+    verification: &str,
+) -> serde_json::Value {
+    let mut resource = json!({ "resourceType": "AllergyIntolerance", "id": id,
+            "verificationStatus": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": verification }] },
             "code": { "coding": [{ "system": "http://snomed.info/sct", "code": snomed, "display": display }] },
-            "patient": { "reference": subject } })
+            "category": ["food"],
+            "patient": { "reference": subject } });
+    if let Some(clinical) = clinical {
+        resource["clinicalStatus"] = json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": clinical }] });
+    }
+    resource
+}
+
+fn named_patient(id: &str, given: &str, family: &str) -> serde_json::Value {
+    json!({ "resourceType": "Patient", "id": id, "name": [{ "family": family, "given": [given] }], "gender": "female", "birthDate": "1985-03-02" })
 }
 
 #[test]
 fn another_systems_no_known_allergy_arrives_as_no_known_allergies_never_as_an_allergy() {
+    const NKA: &str = "716186003";
     let clinic = Clinic::new();
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("AllergyIntolerance.ndjson");
     let lines = [
         patient("p-1", "1990-05-04"),
-        json!({ "resourceType": "Patient", "id": "p-2", "name": [{ "family": "Okafor", "given": ["Ngozi"] }], "gender": "female", "birthDate": "1985-03-02" }),
-        allergy_statement("nka-1", "Patient/p-1", "716186003", "No known allergy"),
+        named_patient("p-2", "Ngozi", "Okafor"),
+        named_patient("p-3", "Ines", "Duarte"),
+        named_patient("p-4", "Lena", "Brandt"),
+        named_patient("p-5", "Aiko", "Tanaka"),
+        allergy_statement(
+            "nka-1",
+            "Patient/p-1",
+            NKA,
+            "No known allergy",
+            Some("active"),
+            "confirmed",
+        ),
         allergy_statement(
             "nkda-1",
             "Patient/p-2",
             "409137002",
             "No known drug allergy",
+            Some("active"),
+            "confirmed",
+        ),
+        // An out-of-date "no known allergies" before a real allergy, in the file's order.
+        allergy_statement(
+            "nka-3",
+            "Patient/p-3",
+            NKA,
+            "No known allergy",
+            Some("active"),
+            "confirmed",
+        ),
+        allergy_statement(
+            "peanut-3",
+            "Patient/p-3",
+            "91935009",
+            "Peanut",
+            Some("active"),
+            "confirmed",
+        ),
+        allergy_statement(
+            "nka-4",
+            "Patient/p-4",
+            NKA,
+            "No known allergy",
+            Some("inactive"),
+            "confirmed",
+        ),
+        allergy_statement(
+            "nka-5",
+            "Patient/p-5",
+            NKA,
+            "No known allergy",
+            None,
+            "entered-in-error",
+        ),
+        allergy_statement(
+            "nka-6",
+            "Patient/p-5",
+            NKA,
+            "No known allergy",
+            Some("active"),
+            "refuted",
         ),
     ];
     let text: Vec<String> = lines.iter().map(|line| line.to_string()).collect();
     std::fs::write(&path, text.join("\n")).unwrap();
     let report = import(&mut clinic.admin(), &[path], "other-ehr").unwrap();
-    assert_eq!(report.created.patients, 2);
+    assert_eq!(report.created.patients, 5);
     assert_eq!(
-        report.created.allergies, 1,
-        "the statement of no known allergy"
+        report.created.allergies, 4,
+        "three statements of no known allergy and the peanut allergy"
     );
-    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
-    assert_eq!(report.refused[0].place, "AllergyIntolerance.ndjson:4");
+    let refusal = |line: usize| {
+        let place = format!("AllergyIntolerance.ndjson:{line}");
+        report
+            .refused
+            .iter()
+            .find(|refusal| refusal.place == place)
+            .unwrap_or_else(|| panic!("{place} was not refused: {:?}", report.refused))
+            .reason
+            .clone()
+    };
+    assert!(refusal(7).contains("no known drug allergy"));
     assert!(
-        report.refused[0].reason.contains("no known drug allergy"),
-        "{}",
-        report.refused[0].reason
+        refusal(8).contains("active allergy"),
+        "the allergy wins over the no-known-allergies it contradicts"
     );
+    assert!(refusal(12).contains("refuted"));
+    assert_eq!(report.refused.len(), 3, "{:?}", report.refused);
 
-    // The nurse's banner says "no known allergies" for the first, and "not recorded" (ask) for
-    // the second: neither shows an allergy.
+    // The nurse's banner: "no known allergies" for the first, "not recorded" (ask) for the second,
+    // the peanut allergy for the third; no allergy where none was stated.
     clinic.add_user("nurse.joy", "nurse", STAFF_PASSWORD);
     let mut nurse = clinic.login("nurse.joy", STAFF_PASSWORD).unwrap();
     let mrn_of =
         |nurse: &mut Session, name: &str| nurse.search_patients(name).unwrap()[0].mrn.clone();
     let first = mrn_of(&mut nurse, "Maja Lindqvist");
     let second = mrn_of(&mut nurse, "Ngozi Okafor");
+    let third = mrn_of(&mut nurse, "Ines Duarte");
     assert!(
         matches!(
             nurse.allergy_state(&first).unwrap(),
-            clinicdesk_core::AllergyState::NoKnownAllergies { .. }
+            AllergyState::NoKnownAllergies { .. }
         ),
         "{:?}",
         nurse.allergy_state(&first)
@@ -402,8 +485,36 @@ fn another_systems_no_known_allergy_arrives_as_no_known_allergies_never_as_an_al
     assert!(nurse.allergies(&first).unwrap().allergies.is_empty());
     assert_eq!(
         nurse.allergy_state(&second).unwrap(),
-        clinicdesk_core::AllergyState::NotRecorded
+        AllergyState::NotRecorded
     );
+    assert!(matches!(
+        nurse.allergy_state(&third).unwrap(),
+        AllergyState::HasAllergies { count: 1, .. }
+    ));
+
+    // Withdrawn and entered-in-error statements keep their status, in the store and out again.
+    let statuses: Vec<String> = clinic
+        .raw_store()
+        .prepare("SELECT status FROM allergy_confirmations ORDER BY status")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(statuses, ["current", "entered_in_error", "withdrawn"]);
+    clinic.add_user("mona", "manager", STAFF_PASSWORD);
+    let mut manager = clinic.login("mona", STAFF_PASSWORD).unwrap();
+    let mut exported = Vec::new();
+    manager
+        .export_records(&ExportScope::WholeClinic, &mut |record| {
+            if let ExportedRecord::NoKnownAllergies(confirmation) = record {
+                exported.push(confirmation.status);
+            }
+            Ok(())
+        })
+        .unwrap();
+    exported.sort();
+    assert_eq!(exported, ["active", "entered_in_error", "inactive"]);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use clinicdesk_core::{
 };
 use clinicdesk_fhir::{write_clinic_ndjson, FhirReading};
 
-/// The tables the generator's row count covers (`DemoSummary::rows`).
+/// The tables the generator's row count covers (`DemoSummary::rows`) that the import writes.
 const LOADED_TABLES: &[&str] = &[
     "providers",
     "patients",
@@ -20,6 +20,7 @@ const LOADED_TABLES: &[&str] = &[
     "vital_observations",
     "notes",
     "allergies",
+    "allergy_confirmations",
     "medications",
     "problems",
 ];

@@ -520,14 +520,15 @@ impl DemoDataJob {
             .map_err(sql_error("preparing the import"))?;
         let today = started.date_naive();
 
-        // The import is not journaled row by row (it would double its size); the journal records
-        // a gap instead, so no point-in-time restore replays across it.
-        worker.write(|tx| crate::change_journal::pause(tx))?;
         // The generated rows go to the central server like any others: one outbox row each,
         // written in the same transaction as the rows.
         let stamp = format_timestamp(started);
         let mut outbox =
             BulkOutbox::start(&worker.connection, &worker.environment, &stamp, &user_id)?;
+        // The import is not journaled row by row (it would double its size); the journal records
+        // a gap instead, so no point-in-time restore replays across it. Nothing fallible comes
+        // between pausing and the closure whose end resumes it.
+        worker.write(|tx| crate::change_journal::pause(tx))?;
         let generated = (|session: &mut StoreWorker| -> Result<()> {
             // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
             let provider_ids = session.write(|tx| {

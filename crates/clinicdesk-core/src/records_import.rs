@@ -77,9 +77,12 @@ fn rank(record: &ExportedRecord) -> u8 {
         ExportedRecord::Observation(_) => 3,
         ExportedRecord::Note(note) if note.parent_note_id.is_none() => 4,
         ExportedRecord::Note(_) => 5,
-        ExportedRecord::Allergy(_) | ExportedRecord::NoKnownAllergies(_) => 6,
-        ExportedRecord::Medication(_) => 7,
-        ExportedRecord::Problem(_) => 8,
+        ExportedRecord::Allergy(_) => 6,
+        // After the allergies: when a source holds both for one patient, the store keeps the
+        // allergy and refuses the "no known allergies" it contradicts, never the other way round.
+        ExportedRecord::NoKnownAllergies(_) => 7,
+        ExportedRecord::Medication(_) => 8,
+        ExportedRecord::Problem(_) => 9,
     }
 }
 

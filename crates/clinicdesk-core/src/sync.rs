@@ -1466,7 +1466,10 @@ fn set_aside_clashing_bookings(
 /// Where a bulk load (the demo-data generator) stands in recording its rows for sync: per synced
 /// table, the last rowid that has its outbox row. The load writes rows without the write path,
 /// appended to each table, and records them in the same transaction as the rows
-/// ([`BulkOutbox::record_new_rows`]), so a load that stops halfway leaves no row unrecorded.
+/// ([`BulkOutbox::record_new_rows`]), so a load that stops halfway leaves no row unrecorded. Only
+/// the load's own rows are recorded (created at its `stamp`, without an outbox row): not a row
+/// someone wrote meanwhile through the write path (it has its outbox row), nor one pulled from the
+/// central server (which has it).
 pub(crate) struct BulkOutbox {
     recorded_through: Vec<(Table, i64)>,
     /// The first 19 characters of a UUIDv7 made when the load started (its time and random
@@ -1526,7 +1529,9 @@ impl BulkOutbox {
                         "INSERT INTO outbox (change_id, table_name, row_id, operation, base_version, new_version, payload, created_at, created_by)
                          SELECT ?1 || '8' || substr(n, 1, 3) || '-' || substr(n, 4, 12), '{table}', id, 'insert', NULL, version, json_object({object}), ?2, ?3
                          FROM (SELECT printf('%015x', ?4 + row_number() OVER (ORDER BY t.rowid)) AS n, *
-                               FROM {table} t WHERE t.rowid > ?5 ORDER BY t.rowid)",
+                               FROM {table} t WHERE t.rowid > ?5 AND t.created_at = ?2
+                                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.table_name = '{table}' AND o.row_id = t.id)
+                               ORDER BY t.rowid)",
                         table = table.name(),
                         object = object.join(", "),
                     ),

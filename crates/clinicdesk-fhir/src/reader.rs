@@ -852,6 +852,11 @@ impl FhirReading {
         } else {
             "inactive"
         };
+        if resource["verificationStatus"]["coding"][0]["code"] == "refuted" {
+            return refuse(
+                "its verification status is refuted (shown not to apply): Clinicdesk keeps no refuted allergy statements",
+            );
+        }
         let snomed_codes: Vec<&str> = resource["code"]["coding"]
             .as_array()
             .into_iter()

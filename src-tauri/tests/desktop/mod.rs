@@ -48,22 +48,21 @@ pub fn wait_for_port(port: u16, within: Duration) {
 
 /// The process ids of the desktop app under test that are running now.
 fn app_processes() -> Vec<u32> {
-    let app = std::fs::canonicalize(env!("CARGO_BIN_EXE_clinicdesk-desktop")).unwrap();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app))
+        .filter(|pid| is_running(*pid))
         .collect()
 }
 
-/// Whether `pid` still runs (a zombie has exited: its files, and the store lock, are closed).
+/// Whether `pid` is the app under test and still runs. A zombie has no executable any more (it
+/// has exited: its files, and the store lock, are closed); a process id used again by another
+/// program is not the app.
 fn is_running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit_once(") ")
-            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
-    })
+    let app = std::fs::canonicalize(env!("CARGO_BIN_EXE_clinicdesk-desktop")).unwrap();
+    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
 }
 
 /// Waits for the app processes in `pids` to exit after their WebDriver session closed; one
@@ -379,6 +378,9 @@ impl Desktop {
     /// test touching the data folder) never meets the store still held by this one.
     pub async fn stop(mut self) {
         let running = app_processes();
+        if running.is_empty() {
+            eprintln!("no process of the app was found before closing it: nothing to wait for");
+        }
         self.client.clone().close().await.ok();
         // SIGTERM, so tauri-driver also stops its WebKitWebDriver.
         Command::new("kill")
