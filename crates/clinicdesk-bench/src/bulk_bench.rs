@@ -37,16 +37,7 @@ fn records(counts: &ExportCounts) -> u64 {
 }
 
 fn loaded_rows(data_dir: &DataDir, password: &str) -> u64 {
-    let key = clinicdesk_keyslot::KeySlotFile::new(data_dir.key_slot_file())
-        .read()
-        .and_then(|slots| {
-            slots.unlock(
-                &clinicdesk_keyslot::SlotOwner::user("admin"),
-                &SlotSecret::new(password.into()),
-            )
-        })
-        .unwrap_or_else(|e| crate::fail("unlocking the imported store", e))
-        .data_key;
+    let key = crate::admin_data_key(data_dir, password);
     let connection = clinicdesk_store::open_store(&data_dir.store_file(), &key)
         .unwrap_or_else(|e| crate::fail("opening the imported store", e));
     LOADED_TABLES

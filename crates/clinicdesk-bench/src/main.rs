@@ -132,6 +132,20 @@ pub(crate) fn process_memory_mib(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The store's data key, from the administrator `admin`'s key slot.
+pub(crate) fn admin_data_key(data_dir: &DataDir, password: &str) -> clinicdesk_keyslot::DataKey {
+    clinicdesk_keyslot::KeySlotFile::new(data_dir.key_slot_file())
+        .read()
+        .and_then(|slots| {
+            slots.unlock(
+                &clinicdesk_keyslot::SlotOwner::user("admin"),
+                &SlotSecret::new(password.into()),
+            )
+        })
+        .unwrap_or_else(|e| fail("unlocking", e))
+        .data_key
+}
+
 /// Seconds to write `store`'s bytes again (`cp` of the file, synced): the floor under any way of
 /// writing a store of that size on this disk.
 pub(crate) fn cp_baseline_seconds(store: &std::path::Path, folder: &std::path::Path) -> f64 {
@@ -220,16 +234,7 @@ fn main() {
         backup_bench::run(&data_dir, &folder, PASSWORD, !arguments.skip_verify);
         return;
     }
-    let key = clinicdesk_keyslot::KeySlotFile::new(data_dir.key_slot_file())
-        .read()
-        .and_then(|slots| {
-            slots.unlock(
-                &clinicdesk_keyslot::SlotOwner::user("admin"),
-                &SlotSecret::new(PASSWORD.into()),
-            )
-        })
-        .unwrap_or_else(|e| fail("unlocking", e))
-        .data_key;
+    let key = admin_data_key(&data_dir, PASSWORD);
     let encrypted = clinicdesk_store::open_store(&data_dir.store_file(), &key)
         .unwrap_or_else(|e| fail("opening", e));
     if !plain_path.exists() {

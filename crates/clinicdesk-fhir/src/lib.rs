@@ -397,26 +397,11 @@ impl FhirWriter {
     }
 
     fn allergy_intolerance(&self, allergy: &ExportedAllergy) -> Value {
-        let in_error = allergy.status == "entered_in_error";
         object([
             ("resourceType", Some(json!("AllergyIntolerance"))),
             ("id", Some(json!(allergy.id))),
-            (
-                "clinicalStatus",
-                (!in_error).then(|| {
-                    coded(
-                        "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                        if allergy.status == "inactive" { "inactive" } else { "active" },
-                    )
-                }),
-            ),
-            (
-                "verificationStatus",
-                Some(coded(
-                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
-                    if in_error { "entered-in-error" } else { "confirmed" },
-                )),
-            ),
+            ("clinicalStatus", allergy_clinical_status(&allergy.status)),
+            ("verificationStatus", Some(allergy_verification_status(&allergy.status))),
             ("category", Some(json!([allergy.category]))),
             (
                 "criticality",
@@ -447,33 +432,16 @@ impl FhirWriter {
     /// "No known allergies" as FHIR states it: an AllergyIntolerance coded SNOMED CT 716186003
     /// (No known allergy), with no category, substance or reaction.
     fn no_known_allergies(&self, confirmation: &ExportedNoKnownAllergies) -> Value {
-        let in_error = confirmation.status == "entered_in_error";
         object([
             ("resourceType", Some(json!("AllergyIntolerance"))),
             ("id", Some(json!(confirmation.id))),
             (
                 "clinicalStatus",
-                (!in_error).then(|| {
-                    coded(
-                        "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                        if confirmation.status == "inactive" {
-                            "inactive"
-                        } else {
-                            "active"
-                        },
-                    )
-                }),
+                allergy_clinical_status(&confirmation.status),
             ),
             (
                 "verificationStatus",
-                Some(coded(
-                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
-                    if in_error {
-                        "entered-in-error"
-                    } else {
-                        "confirmed"
-                    },
-                )),
+                Some(allergy_verification_status(&confirmation.status)),
             ),
             (
                 "code",
@@ -635,6 +603,32 @@ const NO_KNOWN_ALLERGY_OF_ONE_KIND: &[(&str, &str)] = &[
     ("429625007", "no known food allergy"),
     ("428607008", "no known environmental allergy"),
 ];
+
+/// An AllergyIntolerance's clinical status for the export's `status` (`active`, `inactive`,
+/// `entered_in_error`): none when entered in error (FHIR's rule).
+fn allergy_clinical_status(status: &str) -> Option<Value> {
+    (status != "entered_in_error").then(|| {
+        coded(
+            "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+            if status == "inactive" {
+                "inactive"
+            } else {
+                "active"
+            },
+        )
+    })
+}
+
+fn allergy_verification_status(status: &str) -> Value {
+    coded(
+        "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+        if status == "entered_in_error" {
+            "entered-in-error"
+        } else {
+            "confirmed"
+        },
+    )
+}
 
 fn coded(system: &str, code: &str) -> Value {
     json!({ "coding": [{ "system": system, "code": code }] })

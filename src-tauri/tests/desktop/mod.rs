@@ -65,6 +65,27 @@ fn is_running(pid: u32) -> bool {
     std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == app)
 }
 
+/// Waits at most `within` for process `pid` to exit, told by the kernel: a pidfd of the process
+/// becomes readable when it exits.
+fn wait_for_exit(pid: u32, within: Duration) {
+    // SAFETY: pidfd_open takes a process id and flags and returns a new descriptor (or -1), which
+    // is closed below; poll reads one pollfd that lives on this stack frame.
+    unsafe {
+        let fd = libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) as libc::c_int;
+        if fd < 0 {
+            return; // it has gone already
+        }
+        let mut exited = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let milliseconds = libc::c_int::try_from(within.as_millis()).unwrap_or(libc::c_int::MAX);
+        libc::poll(&mut exited, 1, milliseconds);
+        libc::close(fd);
+    }
+}
+
 /// Waits for the app processes in `pids` to exit after their WebDriver session closed; one
 /// that has not exited after a while is asked to (SIGTERM), then stopped (SIGKILL).
 fn wait_until_exited(pids: &[u32]) {
@@ -89,11 +110,11 @@ fn wait_until_exited(pids: &[u32]) {
             }
         }
         let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(15)
-            && alive.iter().any(|pid| is_running(*pid))
-        {
-            // Polling the process table: a short pause between looks leaves the cores to the app.
-            std::thread::sleep(Duration::from_millis(10));
+        for pid in &alive {
+            wait_for_exit(
+                *pid,
+                Duration::from_secs(15).saturating_sub(started.elapsed()),
+            );
         }
         if started.elapsed() > Duration::from_secs(1) {
             eprintln!(
