@@ -1167,6 +1167,138 @@ fn a_generated_clinic_reaches_the_server_whole_and_a_new_workstation_pulls_all_o
     );
 }
 
+/// Outbox inserts that hold a copy of their row (the payload is not `null`, \"read at push\").
+fn copied_payloads(store: &clinicdesk_store::rusqlite::Connection) -> i64 {
+    store
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE operation = 'insert' AND payload <> 'null'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn generated_rows_changed_before_the_first_push_reach_the_server_as_generated_then_as_changed() {
+    let server = CentralServer::start();
+    let registry = server.add_clinic("Demo Clinic");
+    let origin = Clinic::with_staff();
+    let second = Workstation::copy_of(&origin, "second-desk");
+    let store = origin.raw_store();
+    let copies_before = copied_payloads(&store);
+    origin
+        .admin()
+        .generate_demo_data(clinicdesk_core::DemoSize::Tiny, 7, None, None, |_| {})
+        .unwrap();
+    let (mrn, given): (String, String) = store
+        .query_row(
+            "SELECT mrn, given_name FROM patients ORDER BY rowid LIMIT 1 OFFSET 17",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    // The generator keeps no copy of its rows in the outbox: they are read when pushed.
+    assert_eq!(copied_payloads(&store), copies_before);
+    // Before anything is pushed, the front desk corrects a generated patient's name and a
+    // manager changes a generated provider's hours (which retires the generated ones).
+    origin
+        .staff("frank")
+        .update_demographics(&mrn, &change(Some("Wilhelmina"), None, None), None)
+        .unwrap();
+    let provider = origin.staff("frank").list_providers().unwrap()[0]
+        .id
+        .clone();
+    origin
+        .staff("frank")
+        .set_working_hours(&provider, &[1, 2], &[(9 * 60, 11 * 60)])
+        .unwrap();
+    // The generated patient's insert now holds the patient as generated: version 1, old name.
+    let recorded: String = store
+        .query_row(
+            "SELECT o.payload FROM outbox o JOIN patients p ON p.id = o.row_id
+             WHERE o.table_name = 'patients' AND o.operation = 'insert' AND p.mrn = ?1",
+            [&mrn],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let recorded: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    assert_eq!(recorded["given_name"], given.as_str());
+    assert_eq!(recorded["version"], 1);
+    assert!(
+        copied_payloads(&store) >= 3,
+        "the patient and the retired hours"
+    );
+    drop(store);
+
+    let desk = Workstation::copy_of(&origin, "front-desk");
+    let clinic_id = desk.enrol(&server, &registry).clinic_id;
+    let report = clinicdesk_sync::sync_now(&mut desk.admin()).unwrap();
+    assert_eq!(report.pushed.conflicts, 0, "{report:?}");
+    assert!(desk.staff("frank").sync_conflicts().unwrap().is_empty());
+    let mut owner = server.owner();
+    let (server_given, server_version): (String, i32) = {
+        let row = owner
+            .query_one(
+                "SELECT given_name, version FROM clinicdesk.patients WHERE clinic_id = $1::text::uuid AND mrn = $2",
+                &[&clinic_id, &mrn],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((server_given.as_str(), server_version), ("Wilhelmina", 2));
+    // A workstation whose store was copied before the generation pulls the clinic as it is.
+    second.enrol(&server, &clinic_id);
+    let report = clinicdesk_sync::sync_now(&mut second.admin()).unwrap();
+    assert!(report.pulled.applied > 1000, "{report:?}");
+    assert_eq!(
+        second
+            .staff("frank")
+            .open_chart(&mrn)
+            .unwrap()
+            .demographics
+            .given_name,
+        "Wilhelmina"
+    );
+    assert_eq!(
+        second.staff("frank").working_hours(&provider).unwrap(),
+        origin.staff("frank").working_hours(&provider).unwrap()
+    );
+}
+
+#[test]
+fn every_synced_table_copies_the_whole_row_into_an_outbox_change_that_holds_none_before_it_changes()
+{
+    let clinic = Clinic::new();
+    let store = clinic.raw_store();
+    for spec in clinicdesk_core::synced_tables() {
+        let table = spec.name;
+        let columns: Vec<String> = store
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for operation in ["update", "delete"] {
+            let sql: String = store
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [format!("{table}_outbox_payload_before_{operation}")],
+                    |row| row.get(0),
+                )
+                .unwrap_or_else(|_| {
+                    panic!("{table} has no outbox payload trigger before {operation}")
+                });
+            for column in &columns {
+                assert!(
+                    sql.contains(&format!("'{column}', OLD.{column}")),
+                    "the outbox payload trigger before {operation} on {table} leaves out {column}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_server_whose_schema_is_not_this_builds_is_refused_and_nothing_is_sent() {
     let group = group();

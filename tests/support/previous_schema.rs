@@ -7,7 +7,19 @@ use clinicdesk_store::rusqlite::Connection;
 /// objects of the newest migration dropped, its ledger row removed. A new migration adds its arm.
 pub fn downgrade_to_previous_schema(connection: &Connection) {
     let newest = clinicdesk_store::EMBEDDED_MIGRATIONS.last().unwrap();
+    let outbox_payload_triggers: String;
     let undo = match newest.version {
+        13 => {
+            outbox_payload_triggers = clinicdesk_core::synced_tables()
+                .map(|spec| {
+                    format!(
+                        "DROP TRIGGER {0}_outbox_payload_before_update; DROP TRIGGER {0}_outbox_payload_before_delete;",
+                        spec.name
+                    )
+                })
+                .collect();
+            outbox_payload_triggers.as_str()
+        }
         12 => {
             "DELETE FROM role_permissions WHERE permission = 'records.import';
              DELETE FROM permissions WHERE code = 'records.import';"

@@ -858,7 +858,7 @@ impl Session {
                  FROM outbox WHERE pushed_at IS NULL ORDER BY seq LIMIT ?1",
             )
             .map_err(sql_error("reading the outbox"))?;
-        let changes = statement
+        let mut changes = statement
             .query_map([limit], |row| {
                 let payload: String = row.get(6)?;
                 Ok(OutgoingChange {
@@ -874,6 +874,11 @@ impl Session {
             .map_err(sql_error("reading the outbox"))?
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(sql_error("reading the outbox"))?;
+        for change in &mut changes {
+            if change.payload.is_null() {
+                change.payload = row_as_recorded(connection, change)?;
+            }
+        }
         let audit_pushed: i64 = state(connection, "audit_pushed_seq")?
             .and_then(|seq| seq.parse().ok())
             .unwrap_or(0);
@@ -1463,6 +1468,12 @@ fn set_aside_clashing_bookings(
     Ok(())
 }
 
+/// The payload of an outbox row that holds no copy of its row: the row as the store holds it is
+/// what goes to the server. A bulk load's rows are recorded so (a copy of each nearly doubled the
+/// store); the triggers of migration 0013 copy the row into the payload just before the row is
+/// updated or deleted, so the pushed change is always the row as it was when recorded.
+pub(crate) const PAYLOAD_READ_AT_PUSH: &str = "null";
+
 /// Where a bulk load (the demo-data generator) stands in recording its rows for sync: per synced
 /// table, the last rowid that has its outbox row. The load writes rows without the write path,
 /// appended to each table, and records them in the same transaction as the rows
@@ -1512,28 +1523,24 @@ impl BulkOutbox {
         })
     }
 
-    /// Writes an outbox row (an insert, with the row as its payload) for every row appended to a
-    /// synced table since the last call, in table order (parents first) and row order, so the
-    /// central server receives them like any other change. Returns how many were recorded.
+    /// Writes an outbox row (an insert) for every row appended to a synced table since the last
+    /// call, in table order (parents first) and row order, so the central server receives them
+    /// like any other change. Its payload is [`PAYLOAD_READ_AT_PUSH`]: the row is read when it is
+    /// pushed (or copied just before it changes, by the triggers of migration 0013). Returns how
+    /// many were recorded.
     pub(crate) fn record_new_rows(&mut self, connection: &Connection) -> Result<i64> {
         let mut recorded = 0;
         for (table, through) in &mut self.recorded_through {
-            let columns = columns_of(connection, *table)?;
-            let object: Vec<String> = columns
-                .iter()
-                .map(|column| format!("'{column}', {column}"))
-                .collect();
             let count = connection
                 .execute(
                     &format!(
                         "INSERT INTO outbox (change_id, table_name, row_id, operation, base_version, new_version, payload, created_at, created_by)
-                         SELECT ?1 || '8' || substr(n, 1, 3) || '-' || substr(n, 4, 12), '{table}', id, 'insert', NULL, version, json_object({object}), ?2, ?3
+                         SELECT ?1 || '8' || substr(n, 1, 3) || '-' || substr(n, 4, 12), '{table}', id, 'insert', NULL, version, '{PAYLOAD_READ_AT_PUSH}', ?2, ?3
                          FROM (SELECT printf('%015x', ?4 + row_number() OVER (ORDER BY t.rowid)) AS n, *
                                FROM {table} t WHERE t.rowid > ?5 AND t.created_at = ?2
                                  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.table_name = '{table}' AND o.row_id = t.id)
                                ORDER BY t.rowid)",
                         table = table.name(),
-                        object = object.join(", "),
                     ),
                     params![
                         self.change_id_prefix,
@@ -1557,6 +1564,43 @@ impl BulkOutbox {
             }
         }
         Ok(recorded)
+    }
+}
+
+/// The row of an outbox change recorded without a copy ([`PAYLOAD_READ_AT_PUSH`]), as the store
+/// holds it: the same JSON object a copy made when the change was recorded would be. The row is
+/// unchanged since (a change would have copied it first), which its version confirms.
+fn row_as_recorded(connection: &Connection, change: &OutgoingChange) -> Result<serde_json::Value> {
+    let table = synced_table(&change.table)?;
+    let object: Vec<String> = columns_of(connection, table)?
+        .iter()
+        .map(|column| format!("'{column}', {column}"))
+        .collect();
+    let row: Option<(String, i64)> = connection
+        .prepare_cached(&format!(
+            "SELECT json_object({}), version FROM {} WHERE id = ?1",
+            object.join(", "),
+            table.name()
+        ))
+        .and_then(|mut statement| {
+            statement
+                .query_row([&change.row_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .map_err(sql_error("reading a row to push"))?;
+    match row {
+        Some((json, version)) if version == change.new_version => serde_json::from_str(&json)
+            .map_err(|error| Error::unexpected(format!("reading a row to push: {error}"))),
+        found => Err(Error::unexpected(format!(
+            "the outbox change {} of {} row {} holds no copy of the row, and the row is {}; nothing was pushed",
+            change.change_id,
+            change.table,
+            change.row_id,
+            match found {
+                Some((_, version)) => format!("at version {version}, not {}", change.new_version),
+                None => "gone".to_owned(),
+            }
+        ))),
     }
 }
 
