@@ -1,6 +1,7 @@
 //! The demo-data generator: the same seed gives the same clinic; it fills only an empty store,
 //! only for an administrator; what it writes passes the store's own integrity checks; every row
-//! it writes, and every row someone writes meanwhile, has exactly one outbox row.
+//! it writes, and every row someone writes meanwhile, has exactly one outbox row; the change
+//! journal leaves out the generated rows and only those.
 
 use clinicdesk_core::{DemoSize, ErrorCode};
 use clinicdesk_store::rusqlite::Connection;
@@ -227,5 +228,54 @@ fn a_patient_registered_while_the_generator_runs_goes_to_the_server_once_like_ev
         ),
         0,
         "every patient goes to the server"
+    );
+    // The generation's own rows are left out of the change journal (a gap per transaction), but
+    // the registration in between is journaled, and the journal records on afterwards.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM change_journal j JOIN patients p ON p.id = json_extract(j.row_key, '$.id')
+             WHERE j.table_name = 'patients' AND j.operation = 'insert' AND p.mrn = ?1"
+        ),
+        1,
+        "the registration is in the change journal"
+    );
+    let one = |sql: &str| -> i64 { store.query_row(sql, [], |row| row.get(0)).unwrap() };
+    assert!(one("SELECT count(*) FROM change_journal WHERE operation = 'gap'") >= 2);
+    assert_eq!(
+        one("SELECT count(*) FROM change_journal WHERE table_name = 'vital_observations'"),
+        0
+    );
+    assert_eq!(one("SELECT recording FROM change_journal_clock"), 1);
+}
+
+#[test]
+fn a_store_whose_journal_an_earlier_generation_left_paused_records_again_from_the_next_change() {
+    let clinic = Clinic::with_staff();
+    // What a generation stopped halfway by an earlier release left behind.
+    clinic
+        .raw_store()
+        .execute_batch("UPDATE change_journal_clock SET recording = 0")
+        .unwrap();
+    let mrn = clinic.register("Ada", "Lovelace", "1985-12-10", None);
+    let store = clinic.raw_store();
+    let count = |sql: &str| -> i64 { store.query_row(sql, [&mrn], |row| row.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT recording FROM change_journal_clock WHERE ?1 <> ''"),
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM change_journal WHERE operation = 'gap' AND ?1 <> ''
+             AND json_extract(row_key, '$.why') = 'a demo-data generation stopped before it finished'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM change_journal j JOIN patients p ON p.id = json_extract(j.row_key, '$.id')
+             WHERE j.table_name = 'patients' AND j.operation = 'insert' AND p.mrn = ?1"
+        ),
+        1,
+        "the registration is in the change journal"
     );
 }

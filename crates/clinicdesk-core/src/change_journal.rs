@@ -325,21 +325,7 @@ pub(crate) fn ensure_triggers(connection: &Connection) -> Result<usize> {
     let mut written = 0;
     for spec in crate::tables::journaled_tables() {
         for (name, sql) in triggers_for(connection, spec.name, spec.key)? {
-            let existing: Option<String> = connection
-                .query_row(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                    [&name],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sql_error("reading the journal triggers"))?;
-            if existing.as_deref() == Some(sql.as_str()) {
-                continue;
-            }
-            connection
-                .execute_batch(&format!("DROP TRIGGER IF EXISTS {name};\n{sql};"))
-                .map_err(sql_error("writing a journal trigger"))?;
-            written += 1;
+            written += usize::from(crate::store_schema::write_trigger(connection, &name, &sql)?);
         }
     }
     Ok(written)

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::environment::format_timestamp;
 use crate::permission::{Permission, Role};
+use crate::recorded_write::RecordedWrite;
 use crate::session::{Session, StoreWorker};
 use crate::sync::BulkOutbox;
 use crate::vital_signs::{body_mass_index, interpret, VitalKind};
@@ -377,6 +378,15 @@ fn with_typo(rng: &mut ChaCha8Rng, name: &str) -> String {
 /// that the write-ahead log stays a modest file.
 const BULK_TRANSACTION_ROWS: u64 = 50_000;
 
+/// One transaction of the load, left out of the change journal (see
+/// [`RecordedWrite::without_journal`]).
+fn bulk_write<T>(
+    worker: &mut StoreWorker,
+    load: impl FnOnce(&mut RecordedWrite<'_>) -> Result<T>,
+) -> Result<T> {
+    worker.write(|tx| tx.without_journal("demo data generated", load))
+}
+
 struct Generator {
     rng: ChaCha8Rng,
     summary: DemoSummary,
@@ -525,49 +535,51 @@ impl DemoDataJob {
         let stamp = format_timestamp(started);
         let mut outbox =
             BulkOutbox::start(&worker.connection, &worker.environment, &stamp, &user_id)?;
-        // The import is not journaled row by row (it would double its size); the journal records
-        // a gap instead, so no point-in-time restore replays across it. Nothing fallible comes
-        // between pausing and the closure whose end resumes it.
-        worker.write(|tx| crate::change_journal::pause(tx))?;
+        // The load is not journaled row by row (it would double its size): each of its
+        // transactions records a gap in the journal instead (`bulk_write`).
         let generated = (|session: &mut StoreWorker| -> Result<()> {
             // Providers with weekly hours (Mon–Fri 08:00–12:00 and 13:00–17:00).
-            let provider_ids = session.write(|tx| {
-            let mut ids = Vec::new();
-            for index in 0..providers {
-                let id = generator.id(started);
-                let given = GIVEN[generator.rng.gen_range(0..GIVEN.len())];
-                let family = FAMILY[generator.rng.gen_range(0..FAMILY.len())];
-                tx.execute(
+            let provider_ids = bulk_write(session, |tx| {
+                let mut ids = Vec::new();
+                for index in 0..providers {
+                    let id = generator.id(started);
+                    let given = GIVEN[generator.rng.gen_range(0..GIVEN.len())];
+                    let family = FAMILY[generator.rng.gen_range(0..FAMILY.len())];
+                    tx.execute(
                     "INSERT INTO providers (id, created_at, created_by, updated_at, updated_by, clinic_id, display_name, specialty)
                      VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
                     params![id, format_timestamp(started), user_id, clinic_id, format!("Dr. {given} {family}"), ["General practice", "Paediatrics", "Internal medicine"][index as usize % 3]],
                 )
                 .map_err(sql_error("adding a provider"))?;
-                for weekday in 1..=5 {
-                    for (from, to) in [(8 * 60, 12 * 60), (13 * 60, 17 * 60)] {
-                        let hours_id = generator.id(started);
-                        tx.execute(
+                    for weekday in 1..=5 {
+                        for (from, to) in [(8 * 60, 12 * 60), (13 * 60, 17 * 60)] {
+                            let hours_id = generator.id(started);
+                            tx.execute(
                             "INSERT INTO provider_working_hours (id, created_at, created_by, updated_at, updated_by, provider_id, weekday, start_minute, end_minute)
                              VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6, ?7)",
                             params![hours_id, format_timestamp(started), user_id, id, weekday, from, to],
                         )
                         .map_err(sql_error("adding working hours"))?;
+                        }
                     }
+                    ids.push(id);
                 }
-                ids.push(id);
-            }
-            for (name, minutes) in [("Consultation", 20), ("Follow-up", 15), ("Annual check-up", 40)] {
-                let type_id = generator.id(started);
-                tx.execute(
+                for (name, minutes) in [
+                    ("Consultation", 20),
+                    ("Follow-up", 15),
+                    ("Annual check-up", 40),
+                ] {
+                    let type_id = generator.id(started);
+                    tx.execute(
                     "INSERT INTO appointment_types (id, created_at, created_by, updated_at, updated_by, clinic_id, name, default_minutes)
                      VALUES (?1, ?2, ?3, ?2, ?3, ?4, ?5, ?6)",
                     params![type_id, format_timestamp(started), user_id, clinic_id, name, minutes],
                 )
                 .map_err(sql_error("adding appointment types"))?;
-            }
-            outbox.record_new_rows(tx)?;
-            Ok(ids)
-        })?;
+                }
+                outbox.record_new_rows(tx)?;
+                Ok(ids)
+            })?;
             generator.summary.providers = providers;
 
             // Patients, in batches.
@@ -576,7 +588,7 @@ impl DemoDataJob {
             let mut written = 0u64;
             while written < patients {
                 let count = batch.min(patients - written);
-                let new_ids = session.write(|tx| {
+                let new_ids = bulk_write(session, |tx| {
                     let ids = insert_patients(
                         tx,
                         &mut generator,
@@ -602,7 +614,7 @@ impl DemoDataJob {
             while booked < appointments {
                 // Many days per transaction: a commit per day writes the same index pages again.
                 let first_day = day;
-                let (count, next_day) = session.write(|tx| {
+                let (count, next_day) = bulk_write(session, |tx| {
                     let mut count = 0u64;
                     let mut day = first_day;
                     while booked + count < appointments && count < BULK_TRANSACTION_ROWS {
@@ -642,7 +654,7 @@ impl DemoDataJob {
                 let note_target = (notes - noted).div_ceil(remaining_chunks);
                 let recorder = recorder_id.clone();
                 let author = author_id.clone();
-                let (count, written_notes) = session.write(|tx| {
+                let (count, written_notes) = bulk_write(session, |tx| {
                     let count = insert_vitals(
                         tx,
                         &mut generator,
@@ -677,7 +689,6 @@ impl DemoDataJob {
 
             Ok(())
         })(worker);
-        worker.write(|tx| crate::change_journal::resume_after_gap(tx, "demo data generated"))?;
         generated?;
         let summary = generator.summary.clone();
         worker.write(|tx| {

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use clinicdesk_error::{Error, Result};
 use clinicdesk_store::rusqlite::{
-    params, params_from_iter, types::ValueRef, Connection, ToSql, Transaction, TransactionBehavior,
+    params, params_from_iter, types::ValueRef, Connection, OptionalExtension, ToSql, Transaction,
+    TransactionBehavior,
 };
 use clinicdesk_store::sql_error;
 
@@ -33,6 +34,9 @@ pub(crate) struct RecordedWrite<'c> {
     /// Rows this write took from the central server (a pull, or a conflict's server side):
     /// they changed without an outbox row, because they came from the outbox of another.
     from_server: RowSet,
+    /// Part of this write was a bulk load the change journal left out (see
+    /// [`RecordedWrite::without_journal`]).
+    journal_gap: bool,
 }
 
 impl std::ops::Deref for RecordedWrite<'_> {
@@ -55,6 +59,21 @@ impl<'c> RecordedWrite<'c> {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error("starting a transaction"))?;
         crate::change_journal::start_transaction(&transaction, now)?;
+        // Until schema 13 a demo-data generation paused the journal across its transactions; one that
+        // was stopped halfway left it paused. The journal resumes here, with its gap recorded.
+        let recording: bool = transaction
+            .query_row(
+                "SELECT recording FROM change_journal_clock WHERE singleton = 1",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(sql_error("reading the change journal"))?;
+        if !recording {
+            crate::change_journal::resume_after_gap(
+                &transaction,
+                "a demo-data generation stopped before it finished",
+            )?;
+        }
         let outbox_before: i64 = transaction
             .query_row("SELECT coalesce(max(seq), 0) FROM outbox", [], |row| {
                 row.get(0)
@@ -68,6 +87,7 @@ impl<'c> RecordedWrite<'c> {
             outbox_before,
             audited: 0,
             from_server: RowSet::new(),
+            journal_gap: false,
         })
     }
 
@@ -198,38 +218,65 @@ impl<'c> RecordedWrite<'c> {
         if !table.spec().syncs_through_outbox() {
             return Ok(());
         }
-        let payload = self.row_json(table, id)?;
-        if payload.is_null() {
-            return Err(Error::unexpected(format!(
-                "recording a change to {} found no row {id}",
+        // No copy of the row: it is read when pushed, or copied just before it next changes
+        // (crate::sync::PAYLOAD_READ_AT_PUSH).
+        let new_version: i64 = self
+            .transaction
+            .prepare_cached(&format!(
+                "SELECT version FROM {} WHERE id = ?1",
                 table.name()
-            )));
-        }
-        let new_version = payload.get("version").and_then(|v| v.as_i64()).unwrap_or(1);
+            ))
+            .and_then(|mut statement| statement.query_row([id], |row| row.get(0)).optional())
+            .map_err(sql_error("writing the outbox"))?
+            .ok_or_else(|| {
+                Error::unexpected(format!(
+                    "recording a change to {} found no row {id}",
+                    table.name()
+                ))
+            })?;
         let base_version = (operation != "insert").then_some(new_version - 1);
         self.transaction
-            .execute(
+            .prepare_cached(
                 "INSERT INTO outbox (change_id, table_name, row_id, operation, base_version, new_version, payload, created_at, created_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+            )
+            .and_then(|mut statement| statement.execute(params![
                     self.environment.new_id().to_string(),
                     table.name(),
                     id,
                     operation,
                     base_version,
                     new_version,
-                    payload.to_string(),
+                    crate::sync::PAYLOAD_READ_AT_PUSH,
                     format_timestamp(self.now),
                     self.actor.user_id
-                ],
-            )
+                ]))
             .map_err(sql_error("writing the outbox"))?;
         Ok(())
     }
 
+    /// Runs a bulk load (demo data, an import) with the change journal paused: journaling each
+    /// row would double the load's size. The journal records a gap instead, so no
+    /// point-in-time restore replays across it. Pause and gap are in this transaction: a load
+    /// that stops halfway leaves the journal recording, as it was.
+    pub(crate) fn without_journal<T>(
+        &mut self,
+        why: &str,
+        load: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        crate::change_journal::pause(&self.transaction)?;
+        let loaded = load(self)?;
+        crate::change_journal::resume_after_gap(&self.transaction, why)?;
+        self.journal_gap = true;
+        Ok(loaded)
+    }
+
     /// The rows of synced tables the journal saw change in this transaction, and the rows the
-    /// outbox recorded; `None` while the journal is paused (a bulk import).
+    /// outbox recorded; `None` when a bulk load left the journal out of this transaction.
     fn changed_and_recorded(&self) -> Result<Option<(RowSet, RowSet)>> {
+        if self.journal_gap {
+            return Ok(None);
+        }
         let (txn, recording): (i64, bool) = self
             .transaction
             .query_row(
@@ -239,7 +286,9 @@ impl<'c> RecordedWrite<'c> {
             )
             .map_err(sql_error("reading the change journal"))?;
         if !recording {
-            return Ok(None);
+            return Err(Error::unexpected(
+                "the change journal was found paused outside a bulk load; nothing was saved",
+            ));
         }
         let mut changed = RowSet::new();
         let mut statement = self

@@ -1469,10 +1469,36 @@ fn set_aside_clashing_bookings(
 }
 
 /// The payload of an outbox row that holds no copy of its row: the row as the store holds it is
-/// what goes to the server. A bulk load's rows are recorded so (a copy of each nearly doubled the
-/// store); the triggers of migration 0013 copy the row into the payload just before the row is
+/// what goes to the server. Every change is recorded so (the write path's and the demo-data
+/// generator's; a copy of each nearly doubled a generated store); the triggers of
+/// [`ensure_outbox_payload_triggers`] copy the row into the payload just before the row is
 /// updated or deleted, so the pushed change is always the row as it was when recorded.
 pub(crate) const PAYLOAD_READ_AT_PUSH: &str = "null";
+
+/// Makes every synced table's two copy-before-change triggers (before an update and before a
+/// delete) list exactly its columns, inside the caller's transaction: each copies the row as it
+/// is into any outbox change of it that holds no copy ([`PAYLOAD_READ_AT_PUSH`]), so that change
+/// still pushes the row as it was recorded. Returns how many triggers were written anew.
+pub(crate) fn ensure_outbox_payload_triggers(connection: &Connection) -> Result<usize> {
+    let mut written = 0;
+    for spec in crate::tables::synced_tables() {
+        let table = synced_table(spec.name)?;
+        let row_before = columns_of(connection, table)?
+            .iter()
+            .map(|column| format!("        '{column}', OLD.{column}"))
+            .collect::<Vec<_>>()
+            .join(",\n");
+        for (operation, event) in [("update", "UPDATE"), ("delete", "DELETE")] {
+            let name = format!("{}_outbox_payload_before_{operation}", spec.name);
+            let sql = format!(
+                "CREATE TRIGGER {name}\nBEFORE {event} ON {table}\nBEGIN\n    UPDATE outbox SET payload = json_object(\n{row_before})\n    WHERE table_name = '{table}' AND row_id = OLD.id AND payload = '{PAYLOAD_READ_AT_PUSH}';\nEND",
+                table = spec.name,
+            );
+            written += usize::from(crate::store_schema::write_trigger(connection, &name, &sql)?);
+        }
+    }
+    Ok(written)
+}
 
 /// Where a bulk load (the demo-data generator) stands in recording its rows for sync: per synced
 /// table, the last rowid that has its outbox row. The load writes rows without the write path,
@@ -1526,7 +1552,7 @@ impl BulkOutbox {
     /// Writes an outbox row (an insert) for every row appended to a synced table since the last
     /// call, in table order (parents first) and row order, so the central server receives them
     /// like any other change. Its payload is [`PAYLOAD_READ_AT_PUSH`]: the row is read when it is
-    /// pushed (or copied just before it changes, by the triggers of migration 0013). Returns how
+    /// pushed (or copied just before it changes, by [`ensure_outbox_payload_triggers`]). Returns how
     /// many were recorded.
     pub(crate) fn record_new_rows(&mut self, connection: &Connection) -> Result<i64> {
         let mut recorded = 0;
