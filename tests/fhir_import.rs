@@ -133,6 +133,30 @@ fn the_demo_clinic_exported_and_imported_into_an_empty_store_comes_back_the_same
         assert_eq!(old, new);
     }
 
+    // Every imported row goes to the central server; the change journal holds a gap instead of
+    // the rows, and records again afterwards.
+    let store = empty.raw_store();
+    let count = |sql: &str| -> i64 { store.query_row(sql, [], |row| row.get(0)).unwrap() };
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM vital_observations v WHERE NOT EXISTS
+             (SELECT 1 FROM outbox o WHERE o.table_name = 'vital_observations' AND o.row_id = v.id)"
+        ),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM change_journal WHERE table_name = 'vital_observations'"),
+        0
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM change_journal WHERE operation = 'gap'
+             AND json_extract(row_key, '$.why') = 'records imported'"
+        ),
+        1
+    );
+    assert_eq!(count("SELECT recording FROM change_journal_clock"), 1);
+
     // The same files again: nothing new, everything found.
     let again = import(&mut admin, &files, "riverside").unwrap();
     assert_eq!(again.created, clinicdesk_core::ExportCounts::default());

@@ -8,7 +8,9 @@
 -- DELETE trigger on every synced table make it then, from the row as it was. Like the change
 -- journal's, those triggers are generated from the table registry and each table's columns after
 -- every migration (crates/clinicdesk-core/src/sync.rs, ensure_outbox_payload_triggers), so a later
--- column is never left out.
+-- column is never left out. A migration that drops or renames a column of a synced table drops
+-- the table's two `{table}_outbox_payload_before_*` triggers first (as 0004 and 0007 do for the
+-- journal's); one that rebuilds a synced table changes no row in the same migration run after it.
 --
 -- This migration changes no table: it marks the stores whose outbox may hold such rows, which a
 -- build from before it refuses to open (it would push `null` as the row).

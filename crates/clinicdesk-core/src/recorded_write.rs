@@ -34,9 +34,9 @@ pub(crate) struct RecordedWrite<'c> {
     /// Rows this write took from the central server (a pull, or a conflict's server side):
     /// they changed without an outbox row, because they came from the outbox of another.
     from_server: RowSet,
-    /// Part of this write was a bulk load the change journal left out (see
-    /// [`RecordedWrite::without_journal`]).
-    journal_gap: bool,
+    /// Where each synced table ended (its last rowid) before a bulk load the change journal left
+    /// out (see [`RecordedWrite::without_journal`]); empty when there was none.
+    loaded_after: Vec<(Table, i64)>,
 }
 
 impl std::ops::Deref for RecordedWrite<'_> {
@@ -87,7 +87,7 @@ impl<'c> RecordedWrite<'c> {
             outbox_before,
             audited: 0,
             from_server: RowSet::new(),
-            journal_gap: false,
+            loaded_after: Vec::new(),
         })
     }
 
@@ -258,23 +258,61 @@ impl<'c> RecordedWrite<'c> {
     /// Runs a bulk load (demo data, an import) with the change journal paused: journaling each
     /// row would double the load's size. The journal records a gap instead, so no
     /// point-in-time restore replays across it. Pause and gap are in this transaction: a load
-    /// that stops halfway leaves the journal recording, as it was.
+    /// that stops halfway leaves the journal recording, as it was. A load only adds rows; the
+    /// commit checks that each row it added to a synced table has its outbox row.
     pub(crate) fn without_journal<T>(
         &mut self,
         why: &str,
         load: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<T> {
+        if self.loaded_after.is_empty() {
+            for spec in crate::tables::synced_tables() {
+                let table = Table::from_name(spec.name).expect("synced tables are writable");
+                let last: i64 = self
+                    .transaction
+                    .query_row(
+                        &format!("SELECT coalesce(max(rowid), 0) FROM {}", table.name()),
+                        [],
+                        |row| row.get(0),
+                    )
+                    .map_err(sql_error("reading where the load starts"))?;
+                self.loaded_after.push((table, last));
+            }
+        }
         crate::change_journal::pause(&self.transaction)?;
         let loaded = load(self)?;
         crate::change_journal::resume_after_gap(&self.transaction, why)?;
-        self.journal_gap = true;
         Ok(loaded)
+    }
+
+    /// The first row a bulk load added to a synced table without its outbox row, if any.
+    fn loaded_row_without_outbox_row(&self) -> Result<Option<(&'static str, String)>> {
+        for (table, after) in &self.loaded_after {
+            let missing: Option<String> = self
+                .transaction
+                .query_row(
+                    &format!(
+                        "SELECT t.id FROM {table} t WHERE t.rowid > ?1 AND NOT EXISTS
+                           (SELECT 1 FROM outbox o WHERE o.table_name = '{table}' AND o.row_id = t.id AND o.seq > ?2)
+                         LIMIT 1",
+                        table = table.name()
+                    ),
+                    params![after, self.outbox_before],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sql_error("checking the load's outbox rows"))?;
+            if let Some(id) = missing {
+                return Ok(Some((table.name(), id)));
+            }
+        }
+        Ok(None)
     }
 
     /// The rows of synced tables the journal saw change in this transaction, and the rows the
     /// outbox recorded; `None` when a bulk load left the journal out of this transaction.
     fn changed_and_recorded(&self) -> Result<Option<(RowSet, RowSet)>> {
-        if self.journal_gap {
+        if !self.loaded_after.is_empty() {
             return Ok(None);
         }
         let (txn, recording): (i64, bool) = self
@@ -336,6 +374,11 @@ impl<'c> RecordedWrite<'c> {
     /// Commits, after checking that every changed row of a synced table has its outbox row and
     /// that a change to one was audited.
     pub(crate) fn commit(self) -> Result<()> {
+        if let Some((table, id)) = self.loaded_row_without_outbox_row()? {
+            return Err(Error::unexpected(format!(
+                "a row of {table} ({id}) loaded in bulk was not recorded for sync; nothing was saved"
+            )));
+        }
         if let Some((changed, recorded)) = self.changed_and_recorded()? {
             let unrecorded: RowSet = changed.difference(&recorded).cloned().collect();
             if let Some((table, id)) = unrecorded.difference(&self.from_server).next() {

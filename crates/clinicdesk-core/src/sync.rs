@@ -592,7 +592,7 @@ fn keep_as_conflict(
         .map_err(sql_error("saving a conflict"))?;
     write
         .execute(
-            "UPDATE outbox SET pushed_at = ?3, last_error = 'kept as a conflict'
+            "UPDATE outbox SET pushed_at = ?3, last_error = 'kept as a conflict', payload = '{}'
              WHERE table_name = ?1 AND row_id = ?2 AND pushed_at IS NULL",
             params![table.name(), row_id, stamp],
         )
@@ -850,7 +850,13 @@ impl Session {
     /// the server does not have yet (up to the same number).
     pub fn sync_outgoing(&mut self, max_changes: usize) -> Result<OutgoingBatch> {
         self.authorize("sync.run", None, None)?;
-        let connection = self.connection()?;
+        // One read transaction: the outbox and the rows its changes read at push are one state
+        // of the store, even while another process writes.
+        let connection = self
+            .connection()?
+            .unchecked_transaction()
+            .map_err(sql_error("reading the outbox"))?;
+        let connection = &*connection;
         let limit = i64::try_from(max_changes).unwrap_or(i64::MAX);
         let mut statement = connection
             .prepare_cached(
@@ -1491,7 +1497,7 @@ pub(crate) fn ensure_outbox_payload_triggers(connection: &Connection) -> Result<
         for (operation, event) in [("update", "UPDATE"), ("delete", "DELETE")] {
             let name = format!("{}_outbox_payload_before_{operation}", spec.name);
             let sql = format!(
-                "CREATE TRIGGER {name}\nBEFORE {event} ON {table}\nBEGIN\n    UPDATE outbox SET payload = json_object(\n{row_before})\n    WHERE table_name = '{table}' AND row_id = OLD.id AND payload = '{PAYLOAD_READ_AT_PUSH}';\nEND",
+                "CREATE TRIGGER {name}\nBEFORE {event} ON {table}\nBEGIN\n    UPDATE outbox SET payload = json_object(\n{row_before})\n    WHERE table_name = '{table}' AND row_id = OLD.id AND pushed_at IS NULL AND payload = '{PAYLOAD_READ_AT_PUSH}';\nEND",
                 table = spec.name,
             );
             written += usize::from(crate::store_schema::write_trigger(connection, &name, &sql)?);
