@@ -266,18 +266,7 @@ impl<'c> RecordedWrite<'c> {
         load: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<T> {
         if self.loaded_after.is_empty() {
-            for spec in crate::tables::synced_tables() {
-                let table = Table::from_name(spec.name).expect("synced tables are writable");
-                let last: i64 = self
-                    .transaction
-                    .query_row(
-                        &format!("SELECT coalesce(max(rowid), 0) FROM {}", table.name()),
-                        [],
-                        |row| row.get(0),
-                    )
-                    .map_err(sql_error("reading where the load starts"))?;
-                self.loaded_after.push((table, last));
-            }
+            self.loaded_after = crate::sync::last_rowid_of_each_synced_table(&self.transaction)?;
         }
         crate::change_journal::pause(&self.transaction)?;
         let loaded = load(self)?;

@@ -1532,18 +1532,7 @@ impl BulkOutbox {
         stamp: &str,
         user_id: &str,
     ) -> Result<BulkOutbox> {
-        let mut recorded_through = Vec::new();
-        for spec in crate::tables::synced_tables() {
-            let table = Table::from_name(spec.name).expect("synced tables are writable");
-            let last: i64 = connection
-                .query_row(
-                    &format!("SELECT coalesce(max(rowid), 0) FROM {}", table.name()),
-                    [],
-                    |row| row.get(0),
-                )
-                .map_err(sql_error("reading where the load starts"))?;
-            recorded_through.push((table, last));
-        }
+        let recorded_through = last_rowid_of_each_synced_table(connection)?;
         let first = environment.new_id().as_u128();
         Ok(BulkOutbox {
             recorded_through,
@@ -1634,6 +1623,26 @@ fn row_as_recorded(connection: &Connection, change: &OutgoingChange) -> Result<s
             }
         ))),
     }
+}
+
+/// Each synced table with the last rowid it holds (0 when empty): where a bulk load, which only
+/// appends, starts.
+pub(crate) fn last_rowid_of_each_synced_table(
+    connection: &Connection,
+) -> Result<Vec<(Table, i64)>> {
+    crate::tables::synced_tables()
+        .map(|spec| {
+            let table = Table::from_name(spec.name).expect("synced tables are writable");
+            let last: i64 = connection
+                .query_row(
+                    &format!("SELECT coalesce(max(rowid), 0) FROM {}", table.name()),
+                    [],
+                    |row| row.get(0),
+                )
+                .map_err(sql_error("reading where the load starts"))?;
+            Ok((table, last))
+        })
+        .collect()
 }
 
 /// Forgets where this store synced to (a store restored onto a new workstation): the new
