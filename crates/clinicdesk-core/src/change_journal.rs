@@ -18,14 +18,23 @@ pub struct JournalPosition {
 }
 
 /// Called at the start of every write transaction: numbers it and stamps it with the core's
-/// clock, for the triggers to copy into each journal row.
+/// clock, for the triggers to copy into each journal row. Until schema 13 a demo-data generation
+/// paused the journal across its transactions, and one stopped halfway left it paused: the
+/// journal resumes here, with its gap recorded.
 pub(crate) fn start_transaction(connection: &Connection, now: DateTime<Utc>) -> Result<()> {
-    connection
-        .execute(
-            "UPDATE change_journal_clock SET txn = txn + 1, at = ?1 WHERE singleton = 1",
+    let recording: bool = connection
+        .query_row(
+            "UPDATE change_journal_clock SET txn = txn + 1, at = ?1 WHERE singleton = 1 RETURNING recording",
             [format_timestamp(now)],
+            |row| row.get(0),
         )
         .map_err(sql_error("numbering the transaction"))?;
+    if !recording {
+        resume_after_gap(
+            connection,
+            "a demo-data generation stopped before it finished",
+        )?;
+    }
     Ok(())
 }
 

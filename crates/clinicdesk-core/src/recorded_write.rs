@@ -59,21 +59,6 @@ impl<'c> RecordedWrite<'c> {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error("starting a transaction"))?;
         crate::change_journal::start_transaction(&transaction, now)?;
-        // Until schema 13 a demo-data generation paused the journal across its transactions; one that
-        // was stopped halfway left it paused. The journal resumes here, with its gap recorded.
-        let recording: bool = transaction
-            .query_row(
-                "SELECT recording FROM change_journal_clock WHERE singleton = 1",
-                [],
-                |row| row.get(0),
-            )
-            .map_err(sql_error("reading the change journal"))?;
-        if !recording {
-            crate::change_journal::resume_after_gap(
-                &transaction,
-                "a demo-data generation stopped before it finished",
-            )?;
-        }
         let outbox_before: i64 = transaction
             .query_row("SELECT coalesce(max(seq), 0) FROM outbox", [], |row| {
                 row.get(0)

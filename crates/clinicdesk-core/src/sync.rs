@@ -880,9 +880,10 @@ impl Session {
             .map_err(sql_error("reading the outbox"))?
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(sql_error("reading the outbox"))?;
+        let mut row_sql_by_table = BTreeMap::new();
         for change in &mut changes {
             if change.payload.is_null() {
-                change.payload = row_as_recorded(connection, change)?;
+                change.payload = row_as_recorded(connection, &mut row_sql_by_table, change)?;
             }
         }
         let audit_pushed: i64 = state(connection, "audit_pushed_seq")?
@@ -1591,18 +1592,29 @@ impl BulkOutbox {
 /// The row of an outbox change recorded without a copy ([`PAYLOAD_READ_AT_PUSH`]), as the store
 /// holds it: the same JSON object a copy made when the change was recorded would be. The row is
 /// unchanged since (a change would have copied it first), which its version confirms.
-fn row_as_recorded(connection: &Connection, change: &OutgoingChange) -> Result<serde_json::Value> {
+/// `row_sql_by_table` keeps each table's query for the rest of the batch.
+fn row_as_recorded(
+    connection: &Connection,
+    row_sql_by_table: &mut BTreeMap<String, String>,
+    change: &OutgoingChange,
+) -> Result<serde_json::Value> {
     let table = synced_table(&change.table)?;
-    let object: Vec<String> = columns_of(connection, table)?
-        .iter()
-        .map(|column| format!("'{column}', {column}"))
-        .collect();
+    if !row_sql_by_table.contains_key(&change.table) {
+        let object: Vec<String> = columns_of(connection, table)?
+            .iter()
+            .map(|column| format!("'{column}', {column}"))
+            .collect();
+        row_sql_by_table.insert(
+            change.table.clone(),
+            format!(
+                "SELECT json_object({}), version FROM {} WHERE id = ?1",
+                object.join(", "),
+                table.name()
+            ),
+        );
+    }
     let row: Option<(String, i64)> = connection
-        .prepare_cached(&format!(
-            "SELECT json_object({}), version FROM {} WHERE id = ?1",
-            object.join(", "),
-            table.name()
-        ))
+        .prepare_cached(&row_sql_by_table[&change.table])
         .and_then(|mut statement| {
             statement
                 .query_row([&change.row_id], |row| Ok((row.get(0)?, row.get(1)?)))
